@@ -1,0 +1,77 @@
+/**
+ * Facts about one SQL statement, derived from PostgreSQL's own parse tree. These become
+ * `input.statement` of the policy (see docs/policy-authoring.md); names are snake_case there.
+ */
+
+/** What a statement does to one table. */
+export type TableOperation =
+  | 'read'
+  | 'insert'
+  | 'update'
+  | 'delete'
+  | 'truncate'
+  | 'create'
+  | 'alter'
+  | 'drop'
+  | 'grant'
+  | 'copy_to'
+  | 'copy_from'
+  | 'lock'
+  | 'maintain';
+
+/** One table (or view) a statement touches. */
+export interface TableFact {
+  schema: string;
+  name: string;
+  operations: TableOperation[];
+}
+
+/** COPY details. `program` is the command of COPY ... PROGRAM. */
+export interface CopyFact {
+  direction: 'to' | 'from';
+  target: 'stdout' | 'stdin' | 'file' | 'program';
+  file: string | null;
+  program: string | null;
+  query: boolean;
+}
+
+/**
+ * Where an output column's values come from: the qualified source columns
+ * (`schema.table.column`) it derives from, through any expression. `wholeRow` lists tables whose
+ * entire row flows into the value (`row_to_json(c)`, `c::text`). `exact` is true when the column
+ * is a plain reference to one source column (no expression), so a method like `pan_last4` can
+ * apply; otherwise a masked source means the value is redacted.
+ */
+export interface OutputLineage {
+  name: string;
+  sources: string[];
+  wholeRow: string[];
+  exact: boolean;
+  /** True when lineage could not be established; the masking layer fails closed on it. */
+  unknown: boolean;
+}
+
+/** Everything the gateway and the policy know about one statement. */
+export interface StatementFacts {
+  /** Lower-case statement kind: `select`, `insert`, `update`, `delete`, `copy`, `create_table`, ... */
+  kind: string;
+  /** The command tag PostgreSQL will answer with (`SELECT`, `INSERT`, ...). */
+  commandTag: string;
+  tables: TableFact[];
+  columns: { read: string[]; written: string[]; filtered: string[] };
+  /** Functions called, schema-qualified where known (`pg_catalog.upper`). */
+  functions: string[];
+  copy: CopyFact | null;
+  /** True when the statement has a WHERE clause at its top level. */
+  where: boolean;
+  /** LIMIT as a constant, or null when absent or not constant. */
+  limit: number | null;
+  /** Output columns in order, with lineage. Empty for statements that return no rows. */
+  outputs: OutputLineage[];
+  /** Writes that copy data elsewhere (`CREATE TABLE AS`, `SELECT INTO`, `INSERT ... SELECT`). */
+  copiesData: boolean;
+  /** Statement text with card-number-like literals masked (what policy and audit see). */
+  text: string;
+  /** Stable fingerprint of the statement's normalized form (constants removed). */
+  fingerprint: string;
+}
