@@ -30,3 +30,14 @@ export interface RowMasker {
   transformRow(message: Buffer): Buffer;
   stats(): MaskStats;
 }
+
+/**
+ * Builds the masker for one result set from the RowDescription, the statement's lineage and the
+ * decision's masks. `columnName` maps a table OID and attribute number to `schema.table.column`.
+ */
+export type MaskerFactory = (args: {
+  fields: ResultField[];
+  outputs: import('../sql/types.js').OutputLineage[];
+  masks: Record<string, import('../policy/types.js').MaskSpec>;
+  columnName: (tableOid: number, columnAttr: number) => string | undefined;
+}) => RowMasker;

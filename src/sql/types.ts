@@ -75,3 +75,19 @@ export interface StatementFacts {
   /** Stable fingerprint of the statement's normalized form (constants removed). */
   fingerprint: string;
 }
+
+/** Where a statement is analysed: the catalog of this database resolves stars, views and names. */
+export interface AnalyzeContext {
+  database: string;
+  /** The session's search_path, when known (defaults to the catalog's). */
+  searchPath?: string[];
+}
+
+/**
+ * Turns a query string into facts, one per statement. Rejects with a PgwardenError
+ * (`ERR_SQL_PARSE`, carrying PostgreSQL's parser message) when the text cannot be parsed, and
+ * `ERR_SQL_UNCLASSIFIED` when a statement's kind is unknown: the gateway denies both.
+ */
+export interface StatementAnalyzer {
+  analyze(text: string, context: AnalyzeContext): Promise<StatementFacts[]>;
+}
