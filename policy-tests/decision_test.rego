@@ -1,0 +1,196 @@
+# Tests of the shipped policy (rego/pgwarden). Run with `pgwarden test rego policy-tests`.
+package pgwarden_test
+
+import rego.v1
+
+import data.pgwarden
+
+# --- input builders ---------------------------------------------------------------------
+
+identity(groups) := {
+	"subject": "repo:acme/payments:ref:refs/heads/main",
+	"issuer": "https://idp.example",
+	"groups": groups,
+	"claims": {},
+}
+
+statement(overrides) := object.union(
+	{
+		"id": "s-1", "text": "SELECT 1", "fingerprint": "f", "kind": "select",
+		"command_tag": "SELECT", "tables": [], "functions": [], "copy": null,
+		"columns": {"read": [], "written": [], "filtered": []},
+		"where": false, "limit": null, "copies_data": false, "in_transaction": false,
+		"protocol": "simple",
+	},
+	overrides,
+)
+
+request(groups, overrides) := {
+	"identity": identity(groups),
+	"connection": {"id": "c-1", "client_addr": "127.0.0.1", "tls": true, "database": "payments",
+		"user": "ci", "application_name": "test"},
+	"statement": statement(overrides),
+	"approval": null,
+	"now": "2026-01-01T00:00:00Z",
+}
+
+cards_read := {
+	"tables": [{"schema": "public", "name": "cards", "operations": ["read"]}],
+	"columns": {"read": ["public.cards.pan", "public.cards.id"], "written": [], "filtered": ["public.cards.id"]},
+	"where": true,
+}
+
+decide(groups, overrides) := pgwarden.decision with input as request(groups, overrides)
+
+# --- reads and masks --------------------------------------------------------------------
+
+test_etl_reads_cards_with_pan_masked if {
+	d := decide(["etl"], cards_read)
+	d.allow == true
+	d.mask["public.cards.pan"] == "pan_last4"
+	d.approval == null
+}
+
+test_analyst_sees_email_masked_keeping_domain if {
+	d := decide(["analyst"], cards_read)
+	d.mask["public.holders.email"] == "email"
+}
+
+test_pci_admin_sees_pan_in_clear if {
+	d := decide(["pci_admin"], cards_read)
+	d.allow == true
+	not d.mask["public.cards.pan"]
+}
+
+test_unknown_group_refused if {
+	d := decide(["visitors"], cards_read)
+	d.allow == false
+	"identity belongs to no group this policy knows" in d.reasons
+}
+
+test_approvers_cannot_read_data if {
+	d := decide(["approvers"], cards_read)
+	d.allow == false
+}
+
+test_plain_select_without_tables_allowed if {
+	d := decide(["analyst"], {})
+	d.allow == true
+}
+
+# --- writes and DDL ---------------------------------------------------------------------
+
+test_etl_writes_transactions if {
+	d := decide(["etl"], {"kind": "insert", "tables": [{"schema": "public", "name": "transactions", "operations": ["insert"]}]})
+	d.allow == true
+}
+
+test_etl_cannot_write_cards if {
+	d := decide(["etl"], {"kind": "update", "tables": [{"schema": "public", "name": "cards", "operations": ["update"]}]})
+	d.allow == false
+	"etl may not write public.cards" in d.reasons
+}
+
+test_ddl_refused_for_ci if {
+	d := decide(["etl"], {"kind": "create_table", "tables": [{"schema": "public", "name": "x", "operations": ["create"]}]})
+	d.allow == false
+	"DDL (create_table) is refused for CI identities" in d.reasons
+}
+
+test_ddl_allowed_for_dba if {
+	d := decide(["dba"], {"kind": "drop", "tables": [{"schema": "public", "name": "x", "operations": ["drop"]}]})
+	d.allow == true
+}
+
+test_unknown_kind_refused if {
+	d := decide(["dba"], {"kind": "load"})
+	d.allow == false
+	"statement kind load is not allowed" in d.reasons
+}
+
+# --- functions, COPY, schemas -----------------------------------------------------------
+
+test_pg_read_file_refused if {
+	d := decide(["dba"], {"functions": ["pg_catalog.pg_read_file"]})
+	d.allow == false
+	"function pg_catalog.pg_read_file is refused" in d.reasons
+}
+
+test_dblink_refused if {
+	d := decide(["dba"], {"functions": ["public.dblink_exec"]})
+	d.allow == false
+}
+
+test_lo_export_refused if {
+	d := decide(["dba"], {"functions": ["pg_catalog.lo_export"]})
+	d.allow == false
+}
+
+test_terminate_backend_for_dba_only if {
+	decide(["analyst"], {"functions": ["pg_catalog.pg_terminate_backend"]}).allow == false
+	decide(["dba"], {"functions": ["pg_catalog.pg_terminate_backend"]}).allow == true
+}
+
+test_copy_program_refused if {
+	d := decide(["dba"], {"kind": "copy", "copy": {"direction": "from", "target": "program", "file": null, "program": "id", "query": false}})
+	d.allow == false
+	"COPY ... PROGRAM is refused" in d.reasons
+}
+
+test_other_schema_refused if {
+	d := decide(["analyst"], {"tables": [{"schema": "secret", "name": "t", "operations": ["read"]}]})
+	d.allow == false
+	"schema secret is not allowed" in d.reasons
+}
+
+test_catalog_reads_allowed if {
+	d := decide(["analyst"], {"tables": [{"schema": "pg_catalog", "name": "pg_class", "operations": ["read"]}]})
+	d.allow == true
+}
+
+test_pg_stats_refused_for_masked_identity if {
+	d := decide(["analyst"], {"tables": [{"schema": "pg_catalog", "name": "pg_stats", "operations": ["read"]}]})
+	d.allow == false
+}
+
+test_filter_on_masked_column_refused if {
+	d := decide(["etl"], object.union(cards_read, {"columns": {"read": ["public.cards.pan"], "written": [], "filtered": ["public.cards.pan"]}}))
+	d.allow == false
+	"filtering on masked column public.cards.pan is refused" in d.reasons
+}
+
+test_filter_on_pan_allowed_for_pci_admin if {
+	d := decide(["pci_admin"], object.union(cards_read, {"columns": {"read": ["public.cards.pan"], "written": [], "filtered": ["public.cards.pan"]}}))
+	d.allow == true
+}
+
+test_copying_masked_column_refused if {
+	d := decide(["dba"], object.union(cards_read, {"kind": "create_table_as", "copies_data": true}))
+	d.allow == false
+}
+
+# --- approvals --------------------------------------------------------------------------
+
+test_bulk_select_held_for_approval if {
+	d := decide(["etl"], object.union(cards_read, {"where": false}))
+	d.allow == true
+	d.approval.approvers == ["approvers"]
+}
+
+test_bulk_select_with_limit_not_held if {
+	d := decide(["etl"], object.union(cards_read, {"where": false, "limit": 10}))
+	d.approval == null
+}
+
+test_copy_to_held_for_approval if {
+	d := decide(["etl"], object.union(cards_read, {"kind": "copy", "copy": {"direction": "to", "target": "stdout", "file": null, "program": null, "query": false}}))
+	d.approval.reason == "bulk export of cardholder data"
+}
+
+test_approved_statement_runs if {
+	inp := object.union(request(["etl"], object.union(cards_read, {"where": false})), {"approval": [{"approver": "alice", "at": "2026-01-01T00:00:00Z", "comment": "ok"}]})
+	d := pgwarden.decision with input as inp
+	d.allow == true
+	d.approval == null
+	d.mask["public.cards.pan"] == "pan_last4"
+}

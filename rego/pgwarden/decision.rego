@@ -1,0 +1,207 @@
+# The shipped pgwarden policy: a PCI DSS-minded decision for a cardholder database.
+#
+# Input and decision are described in docs/policy-authoring.md. Data lives in data.json beside
+# this file (data.pgwarden.config): the sensitive-column catalog and what each group may do.
+package pgwarden
+
+import rego.v1
+
+cfg := data.pgwarden.config
+
+stmt := input.statement
+
+groups := {g | some g in input.identity.groups}
+
+# Groups of the identity that the configuration knows.
+known_groups := {g | some g in groups; cfg.groups[g]}
+
+# The decision: refusals first, then a held statement, then an allowed one.
+decision := {"allow": false, "reasons": sort(deny), "mask": {}, "approval": null} if {
+	count(deny) > 0
+} else := {"allow": true, "reasons": ["held for approval: bulk export of cardholder data"], "mask": masks, "approval": approval_request} if {
+	needs_approval
+	not approved
+} else := {"allow": true, "reasons": allow_reasons, "mask": masks, "approval": null}
+
+approved if count(input.approval) > 0
+
+allow_reasons := [sprintf("%s may run %s", [concat(",", sort(known_groups)), stmt.kind])]
+
+# --- refusals ---------------------------------------------------------------------------
+
+deny contains "identity belongs to no group this policy knows" if count(known_groups) == 0
+
+deny contains sprintf("statement kind %s is not allowed", [stmt.kind]) if not known_kind
+
+deny contains sprintf("%s may not read data", [concat(",", sort(known_groups))]) if {
+	count(known_groups) > 0
+	reads_tables
+	not can_read
+}
+
+deny contains sprintf("%s may not write %s", [concat(",", sort(known_groups)), t]) if {
+	some table in stmt.tables
+	some op in table.operations
+	op in write_operations
+	t := table_name(table)
+	not can_write(t)
+}
+
+deny contains sprintf("DDL (%s) is refused for CI identities", [stmt.kind]) if {
+	is_ddl
+	some g in groups
+	g in cfg.ci_groups
+}
+
+deny contains sprintf("DDL (%s) needs group dba", [stmt.kind]) if {
+	is_ddl
+	not can_ddl
+}
+
+deny contains sprintf("function %s is refused", [f]) if {
+	some f in stmt.functions
+	dangerous_function(f)
+}
+
+deny contains sprintf("function %s is for DBAs only", [f]) if {
+	some f in stmt.functions
+	admin_function(f)
+	not can_admin
+}
+
+deny contains "COPY ... PROGRAM is refused" if stmt.copy.target == "program"
+
+deny contains "COPY to or from a server file is refused" if stmt.copy.target == "file"
+
+deny contains sprintf("schema %s is not allowed", [table.schema]) if {
+	some table in stmt.tables
+	not table.schema in cfg.allowed_schemas
+	not table.schema in cfg.catalog_schemas
+}
+
+deny contains sprintf("%s exposes data or statement text and is refused for masked identities", [t]) if {
+	some table in stmt.tables
+	t := table_name(table)
+	t in cfg.exposing_catalog_tables
+	count(masks) > 0
+}
+
+deny contains sprintf("filtering on masked column %s is refused", [c]) if {
+	some c in stmt.columns.filtered
+	masks[c]
+}
+
+deny contains sprintf("copying masked column %s elsewhere is refused", [c]) if {
+	stmt.copies_data
+	some c in stmt.columns.read
+	masks[c]
+}
+
+# --- what groups may do -----------------------------------------------------------------
+
+can_read if {
+	some g in known_groups
+	cfg.groups[g].read
+}
+
+can_write(t) if {
+	some g in known_groups
+	some w in cfg.groups[g].write
+	w in {"*", t}
+}
+
+can_ddl if {
+	some g in known_groups
+	cfg.groups[g].ddl
+}
+
+can_admin if {
+	some g in known_groups
+	cfg.groups[g].admin_functions
+}
+
+sees(column) if {
+	some g in known_groups
+	column in cfg.groups[g].see
+}
+
+# Masks for every sensitive column the identity may not see in the clear.
+masks := {c: m | some c, m in cfg.sensitive_columns; not sees(c)}
+
+# --- approvals --------------------------------------------------------------------------
+
+needs_approval if {
+	stmt.copy.direction == "to"
+	touches_cardholder_data
+}
+
+needs_approval if {
+	stmt.kind == "select"
+	touches_cardholder_data
+	not stmt.where
+	stmt.limit == null
+}
+
+approval_request := {
+	"reason": "bulk export of cardholder data",
+	"approvers": [cfg.approver_group],
+	"quorum": 1,
+	"expires_in": "10m",
+	"grant_ttl": "8h",
+}
+
+touches_cardholder_data if {
+	some table in stmt.tables
+	table_name(table) in cfg.cardholder_tables
+}
+
+# --- statement classes ------------------------------------------------------------------
+
+write_operations := {"insert", "update", "delete", "truncate", "copy_from"}
+
+read_kinds := {"select", "explain", "declare", "fetch", "show", "values", "table"}
+
+session_kinds := {
+	"begin", "commit", "rollback", "savepoint", "release", "set", "reset", "show", "discard",
+	"deallocate", "close", "listen", "unlisten", "prepare", "execute", "start_transaction",
+}
+
+dml_kinds := {"insert", "update", "delete", "merge", "copy", "call"}
+
+known_kind if stmt.kind in read_kinds
+
+known_kind if stmt.kind in session_kinds
+
+known_kind if stmt.kind in dml_kinds
+
+known_kind if is_ddl
+
+is_ddl if startswith(stmt.kind, "create")
+
+is_ddl if startswith(stmt.kind, "alter")
+
+is_ddl if startswith(stmt.kind, "drop")
+
+is_ddl if stmt.kind in {"truncate", "grant", "revoke", "comment", "vacuum", "reindex", "cluster"}
+
+reads_tables if {
+	some table in stmt.tables
+	"read" in table.operations
+	not table.schema in cfg.catalog_schemas
+}
+
+dangerous_function(f) if base_name(f) in {
+	"pg_read_file", "pg_read_binary_file", "pg_ls_dir", "lo_export", "lo_import",
+	"pg_stat_file",
+}
+
+dangerous_function(f) if startswith(base_name(f), "dblink")
+
+admin_function(f) if base_name(f) in {"pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf"}
+
+base_name(f) := name if {
+	parts := split(f, ".")
+	name := parts[count(parts) - 1]
+}
+
+table_name(table) := sprintf("%s.%s", [table.schema, table.name])

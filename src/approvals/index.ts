@@ -1,0 +1,10 @@
+/** Just-in-time approvals: hold one statement until authorised people decide. */
+export { ApprovalService, type ApprovalEvent, type ApprovalServiceOptions } from './service.js';
+export { approvalsRouter } from './router.js';
+export {
+  memoryStore,
+  openFileStore,
+  type ApprovalRecord,
+  type ApprovalStore,
+  type GrantRecord,
+} from './store.js';

@@ -1,0 +1,10 @@
+/** The HTTP server: health, metrics, bundle status, audit keys, and the approvals API. */
+export {
+  createHttpApp,
+  requireGroup,
+  requireIdentity,
+  startHttpServer,
+  type AuthedRequest,
+  type HttpOptions,
+} from './server.js';
+export { createMetrics, observeAudit, type GatewayMetrics } from './metrics.js';

@@ -1,0 +1,14 @@
+/**
+ * Inline masking: methods a decision may name, the per-result-set row masker the gateway runs,
+ * and the card-number detector used as a backstop and for statement text.
+ */
+export { createMaskerFactory, type MaskerOptions } from './row-masker.js';
+export {
+  MASK_METHODS,
+  REDACTED,
+  checkMaskSpec,
+  resolveMethod,
+  type MaskMethod,
+} from './methods.js';
+export { findCardNumbers, maskCardNumbers } from './detect.js';
+export type { MaskerFactory, MaskStats, ResultField, RowMasker } from './types.js';

@@ -1,0 +1,181 @@
+/**
+ * Masking DataRow messages in the data path. A plan is made once per result set from the
+ * RowDescription, the statement's lineage and the decision's masks; each row is then rewritten
+ * column by column. Rows needing no change are returned as the same buffer.
+ */
+import type { MaskSpec } from '../policy/types.js';
+import { maskCardNumbers } from './detect.js';
+import { REDACTED, resolveMethod, type MaskMethod, type MaskOptions } from './methods.js';
+import type { MaskerFactory, MaskStats, ResultField, RowMasker } from './types.js';
+
+/** How the masker treats what it cannot mask precisely. */
+export interface MaskerOptions extends MaskOptions {
+  /** Scan every text value for card numbers lineage missed (default true). */
+  backstop?: boolean;
+}
+
+/** What happens to one output column. */
+interface ColumnPlan {
+  label: string;
+  method: MaskMethod;
+  stats: { column: string; method: string; values: number };
+}
+
+// Types whose text and binary forms are the same UTF-8 bytes.
+const TEXT_LIKE = new Set([25, 1043, 1042, 19, 705, 18]);
+const JSON_OID = 114;
+const JSONB_OID = 3802;
+const TEXT_ARRAYS = new Set([1009, 1015, 1014]);
+
+/** Makes the factory the gateway calls once per result set. */
+export function createMaskerFactory(options: MaskerOptions = {}): MaskerFactory {
+  const backstop = options.backstop ?? true;
+  const methods = new Map<string, MaskMethod>();
+  const method = (spec: MaskSpec): MaskMethod => {
+    const key = JSON.stringify(spec);
+    let found = methods.get(key);
+    if (!found) methods.set(key, (found = resolveMethod(spec, options)));
+    return found;
+  };
+  const redact = resolveMethod('redact');
+
+  return ({ fields, outputs, masks, columnName }) => {
+    const maskedTables = new Set(Object.keys(masks).map((c) => c.slice(0, c.lastIndexOf('.'))));
+    const plans = fields.map((field, i): ColumnPlan | null => {
+      const direct = field.tableOid ? columnName(field.tableOid, field.columnAttr) : undefined;
+      const spec = direct ? masks[direct] : undefined;
+      if (direct && spec !== undefined) return plan(direct, method(spec));
+      if (direct) return null;
+      const lineage = outputs[i];
+      const label = lineage?.name ?? field.name;
+      if (!lineage || lineage.unknown) {
+        // Fail closed: without lineage, a computed column of a statement touching masked
+        // tables may carry their values.
+        return maskedTables.size > 0 ? plan(label, redact) : null;
+      }
+      const masked = lineage.sources.filter((s) => masks[s] !== undefined);
+      const wholeRow = lineage.wholeRow.some((t) => maskedTables.has(t));
+      if (masked.length === 0 && !wholeRow) return null;
+      if (lineage.exact && masked.length === 1 && !wholeRow) {
+        return plan(masked[0]!, method(masks[masked[0]!]!));
+      }
+      return plan(label, redact);
+    });
+    return new DataRowMasker(fields, plans, backstop);
+  };
+}
+
+function plan(label: string, method: MaskMethod): ColumnPlan {
+  return { label, method, stats: { column: label, method: method.name, values: 0 } };
+}
+
+class DataRowMasker implements RowMasker {
+  readonly active: boolean;
+  #backstopHits = 0;
+
+  constructor(
+    private readonly fields: ResultField[],
+    private readonly plans: Array<ColumnPlan | null>,
+    private readonly backstop: boolean,
+  ) {
+    this.active = backstop || plans.some((p) => p !== null);
+  }
+
+  stats(): MaskStats {
+    const columns = this.plans.filter((p): p is ColumnPlan => p !== null).map((p) => p.stats);
+    return { columns, backstop: this.#backstopHits };
+  }
+
+  transformRow(message: Buffer): Buffer {
+    // DataRow: 'D', int32 length, int16 column count, then per column int32 length (-1 for
+    // NULL) and the value's bytes.
+    const count = message.readInt16BE(5);
+    let offset = 7;
+    let parts: Buffer[] | null = null;
+    let copiedTo = 0;
+    for (let i = 0; i < count; i++) {
+      const length = message.readInt32BE(offset);
+      const start = offset + 4;
+      const end = length < 0 ? start : start + length;
+      if (length >= 0) {
+        const replacement = this.#maskValue(i, message, start, end);
+        if (replacement !== undefined) {
+          parts ??= [];
+          parts.push(message.subarray(copiedTo, offset), encodeValue(replacement));
+          copiedTo = end;
+        }
+      }
+      offset = end;
+    }
+    if (!parts) return message;
+    parts.push(message.subarray(copiedTo));
+    const out = Buffer.concat(parts);
+    out.writeInt32BE(out.length - 1, 1);
+    return out;
+  }
+
+  /** The new value of column `i` (null for SQL NULL), or undefined to keep it. */
+  #maskValue(i: number, row: Buffer, start: number, end: number): Buffer | null | undefined {
+    const field = this.fields[i];
+    const plan = this.plans[i];
+    if (!field) return undefined;
+    if (plan) {
+      plan.stats.values++;
+      return applyMethod(plan.method, field, row.subarray(start, end));
+    }
+    if (!this.backstop || !mayHoldCardNumber(row, start, end)) return undefined;
+    const text = row.toString('utf8', start, end);
+    const masked = maskCardNumbers(text);
+    if (masked === text) return undefined;
+    this.#backstopHits++;
+    // A value of another type cannot hold the masked text and stay valid: it becomes NULL.
+    return TEXT_LIKE.has(field.typeOid) ? Buffer.from(masked, 'utf8') : null;
+  }
+}
+
+/** Applies a method to one value, keeping the result valid for the column's type and format. */
+function applyMethod(method: MaskMethod, field: ResultField, value: Buffer): Buffer | null {
+  const { typeOid, format } = field;
+  if (TEXT_LIKE.has(typeOid)) {
+    const out = method.apply(value.toString('utf8'));
+    return out === null ? null : Buffer.from(out, 'utf8');
+  }
+  if (method.name === 'null') return null;
+  if (typeOid === JSON_OID || (typeOid === JSONB_OID && format === 0)) {
+    return Buffer.from(JSON.stringify(REDACTED), 'utf8');
+  }
+  if (typeOid === JSONB_OID) return Buffer.concat([Buffer.of(1), Buffer.from(`"${REDACTED}"`)]);
+  if (TEXT_ARRAYS.has(typeOid) && format === 0) return Buffer.from(`{"${REDACTED}"}`, 'utf8');
+  return null;
+}
+
+/** Cheap byte scan: is there a run of 13 or more digits, allowing single spaces or dashes? */
+function mayHoldCardNumber(row: Buffer, start: number, end: number): boolean {
+  let digits = 0;
+  let separator = false;
+  for (let i = start; i < end; i++) {
+    const c = row[i]!;
+    if (c >= 48 && c <= 57) {
+      if (++digits >= 13) return true;
+      separator = false;
+    } else if ((c === 32 || c === 45) && digits > 0 && !separator) {
+      separator = true;
+    } else {
+      digits = 0;
+      separator = false;
+    }
+  }
+  return false;
+}
+
+function encodeValue(value: Buffer | null): Buffer {
+  if (value === null) {
+    const b = Buffer.allocUnsafe(4);
+    b.writeInt32BE(-1, 0);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(4 + value.length);
+  b.writeInt32BE(value.length, 0);
+  value.copy(b, 4);
+  return b;
+}
