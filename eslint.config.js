@@ -1,7 +1,17 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/rego/runtime/assembly/**', '.pgwarden-demo/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'src/rego/runtime/assembly/**',
+      '.pgwarden/**',
+      '.pgwarden-demo/**',
+      '.tmp/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['src/**/*.ts'],

@@ -1,8 +1,12 @@
 /**
  * The `pgwarden` command line. Each subcommand lives in its own file under `commands/` and adds
  * itself to the program; this file only assembles them and turns errors into exit codes.
+ * Misuse (an unknown command or option, a missing argument) prints one line and exits 1;
+ * a configuration file with problems prints one line per problem.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/index.js';
 import { isPgwardenError } from '../errors.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerAudit } from './commands/audit.js';
@@ -12,12 +16,38 @@ import { registerEval } from './commands/eval.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
 
-/** Builds the program with every subcommand. */
-export function createProgram(): Command {
+/** Where the CLI writes; the process's stdout and stderr unless a test passes its own. */
+export interface CliOutput {
+  writeOut(text: string): void;
+  writeErr(text: string): void;
+}
+
+const processOutput: CliOutput = {
+  writeOut: (text) => process.stdout.write(text),
+  writeErr: (text) => process.stderr.write(text),
+};
+
+/** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+/** Builds the program with every subcommand, writing to `output`. */
+export function createProgram(output: CliOutput = processOutput): Command {
+  // Output settings are copied into each subcommand when it is created, so they come first.
   const program = new Command('pgwarden')
     .description('A PostgreSQL gateway for machine identities with policy-as-code')
+    .version(version(), '-V, --version')
     .exitOverride()
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    .showSuggestionAfterError(false)
+    .configureOutput({
+      writeOut: (text) => output.writeOut(text),
+      writeErr: (text) => output.writeErr(text),
+      // Commander's reasons read "error: unknown option '--x'"; keep them to one line.
+      outputError: (text, write) => write(`pgwarden: ${text.replace(/^error: /, '').trim()}\n`),
+    });
   for (const register of [
     registerServe,
     registerDemo,
@@ -32,22 +62,34 @@ export function createProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; resolves to the process exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const program = createProgram();
+/** Runs the CLI on `argv` (node, script, args...); resolves to the process exit code. */
+export async function main(argv: string[], output: CliOutput = processOutput): Promise<number> {
+  if (argv.length <= 2) {
+    // Commander would print the whole help to stderr; one line says what is wrong.
+    output.writeErr('pgwarden: missing command (see pgwarden --help)\n');
+    return 1;
+  }
+  const program = createProgram(output);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version output end with exit code 0; misuse already printed its one-line reason.
+      // Help and version end with exit code 0; misuse already printed its one-line reason.
       return err.exitCode;
     }
-    if (isPgwardenError(err)) {
-      process.stderr.write(`pgwarden: ${err.message} (${err.code})\n`);
+    if (err instanceof ConfigError) {
+      const count = err.problems.length;
+      const noun = count === 1 ? 'problem' : 'problems';
+      output.writeErr(`pgwarden: ${err.source}: ${count} ${noun} (${err.code})\n`);
+      output.writeErr(err.problems.map((line) => `${line}\n`).join(''));
       return 1;
     }
-    process.stderr.write(`pgwarden: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (isPgwardenError(err)) {
+      output.writeErr(`pgwarden: ${err.message} (${err.code})\n`);
+      return 1;
+    }
+    output.writeErr(`pgwarden: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
 }

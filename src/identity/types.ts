@@ -25,7 +25,10 @@ export interface AuthContext {
   database: string;
 }
 
-/** Verifies a credential presented as the password; throws a PgwardenError (ERR_AUTH_*) on refusal. */
+/**
+ * Verifies a credential presented as the password; throws a PgwardenError (ERR_AUTH_*) on
+ * refusal.
+ */
 export interface IdentityVerifier {
   verify(credential: string, context: AuthContext): Promise<Identity>;
 }

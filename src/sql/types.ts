@@ -74,6 +74,12 @@ export interface StatementFacts {
   text: string;
   /** Stable fingerprint of the statement's normalized form (constants removed). */
   fingerprint: string;
+  /**
+   * The cursor or prepared statement a statement names (DECLARE, FETCH, MOVE, CLOSE, PREPARE,
+   * EXECUTE, DEALLOCATE). The outputs of DECLARE and PREPARE describe the rows a later FETCH or
+   * EXECUTE returns; FETCH and EXECUTE themselves report one unknown output.
+   */
+  handle?: string;
 }
 
 /** Where a statement is analysed: the catalog of this database resolves stars, views and names. */

@@ -26,3 +26,31 @@ export async function directClient(database = 'postgres'): Promise<pg.Client> {
   await client.connect();
   return client;
 }
+
+/**
+ * The environment libpq tools (psql, pgbench, psycopg) read, pointing at the test server unless
+ * overridden (for example at a gateway with a token as the password). Passing credentials
+ * through the environment keeps them off command lines.
+ */
+export function libpqEnv(
+  target: {
+    host?: string;
+    port?: number;
+    user?: string;
+    password?: string;
+    database?: string;
+  } = {},
+): NodeJS.ProcessEnv {
+  const server = testServer();
+  return {
+    ...process.env,
+    PGHOST: target.host ?? server.host,
+    PGPORT: String(target.port ?? server.port),
+    PGUSER: target.user ?? server.user,
+    PGPASSWORD: target.password ?? server.password,
+    PGDATABASE: target.database ?? 'postgres',
+    // A developer's own ~/.pgpass or service file must not change what a test connects to.
+    PGPASSFILE: '/dev/null',
+    PGSERVICEFILE: '/dev/null',
+  };
+}

@@ -1,12 +1,148 @@
-import type { Command } from 'commander';
-import { NotSupportedError } from '../../errors.js';
+/**
+ * `pgwarden audit`: tools an auditor runs on a trail without trusting the gateway. `verify`
+ * checks the chain and signatures, `query` filters records, `session` plays one session back,
+ * `export` converts decisions to OPA's decision-log format.
+ */
+import { writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { PgwardenError } from '../../errors.js';
+import { loadJwksFile, verifyAudit } from '../../audit/index.js';
+import { formatSession, formatTable, formatVerifyReport } from '../../audit/format.js';
+import {
+  queryAudit,
+  readTrail,
+  recordSession,
+  toOpaDecisionLog,
+  type QueryFilter,
+} from '../../audit/query.js';
 
-/** Adds `pgwarden audit`. Placeholder until its module lands: it refuses with ERR_NOT_SUPPORTED. */
+const KINDS = [
+  'gateway',
+  'session',
+  'auth',
+  'decision',
+  'execution',
+  'response',
+  'approval',
+  'bundle',
+  'checkpoint',
+];
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses an ISO 8601 time, or a duration such as `2h` or `7d` meaning that long ago. */
+function parseTime(value: string): Date {
+  const ago = /^(\d+)([smhd])$/.exec(value);
+  if (ago) return new Date(Date.now() - Number(ago[1]) * UNITS[ago[2] as string]!);
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) {
+    throw new InvalidArgumentError('expected an ISO 8601 time or a duration such as 24h');
+  }
+  return new Date(time);
+}
+
+function write(text: string): void {
+  process.stdout.write(text);
+}
+
+async function verifyAction(
+  path: string,
+  opts: { jwks?: string; checkpoints?: string; format: string },
+): Promise<void> {
+  const jwks = opts.jwks ? await loadJwksFile(opts.jwks) : undefined;
+  const report = await verifyAudit(path, { jwks, checkpoints: opts.checkpoints });
+  write(
+    opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(report),
+  );
+  if (!report.ok) {
+    const bad = report.firstBad!;
+    const where = [
+      bad.file,
+      bad.line !== null ? `line ${bad.line}` : '',
+      bad.seq !== null ? `seq ${bad.seq}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    throw new PgwardenError(
+      'ERR_AUDIT_VERIFY',
+      `audit trail fails verification at ${where}: ${bad.message}`,
+    );
+  }
+}
+
+async function queryAction(path: string, opts: QueryFilter & { format: string }): Promise<void> {
+  const { format, ...filter } = opts;
+  const records = await queryAudit(path, filter);
+  if (format === 'table') write(formatTable(records));
+  else for (const r of records) write(`${JSON.stringify(r)}\n`);
+}
+
+async function sessionAction(path: string, id: string, opts: { format: string }): Promise<void> {
+  const records = [];
+  for await (const r of readTrail(path)) if (recordSession(r) === id) records.push(r);
+  if (records.length === 0) {
+    throw new PgwardenError('ERR_AUDIT_VERIFY', `no records of session ${id} in ${path}`);
+  }
+  if (opts.format === 'json') for (const r of records) write(`${JSON.stringify(r)}\n`);
+  else write(formatSession(records));
+}
+
+async function exportAction(path: string, opts: { output?: string }): Promise<void> {
+  const lines: string[] = [];
+  for await (const r of readTrail(path)) {
+    const event = toOpaDecisionLog(r);
+    if (event) lines.push(`${JSON.stringify(event)}\n`);
+  }
+  if (opts.output) await writeFile(opts.output, lines.join(''), { mode: 0o640 });
+  else write(lines.join(''));
+}
+
+/** Adds `pgwarden audit` and its subcommands. */
 export function registerAudit(program: Command): void {
-  program
-    .command('audit')
-    .description('(not built yet)')
-    .action(() => {
-      throw new NotSupportedError('pgwarden audit is not built yet');
-    });
+  const audit = program.command('audit').description('verify and read the audit trail');
+
+  audit
+    .command('verify')
+    .description('check hashes, sequence, file links and checkpoint signatures; exit 1 on a fault')
+    .argument('<path>', 'audit folder or one audit file')
+    .option('--jwks <file>', 'public keys to check signatures with (default: jwks.json beside it)')
+    .option('--checkpoints <file>', 'second checkpoint sink: detects a truncated trail')
+    .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+    .action(verifyAction);
+
+  audit
+    .command('query')
+    .description('print the records that match every given filter')
+    .argument('<path>', 'audit folder or one audit file')
+    .option('--subject <subject>', 'identity subject')
+    .option('--since <time>', 'from this time (ISO 8601, or a duration ago: 24h)', parseTime)
+    .option('--until <time>', 'before this time (ISO 8601, or a duration ago)', parseTime)
+    .addOption(new Option('--kind <kind>', 'record kind').choices(KINDS))
+    .option('--table <table>', 'table named by the statement (schema.table or table)')
+    .option('--session <id>', 'session id')
+    .addOption(
+      new Option('--decision <outcome>', 'decision outcome').choices(['allow', 'deny', 'approval']),
+    )
+    .addOption(new Option('--format <format>', 'output').choices(['json', 'table']).default('json'))
+    .action(queryAction);
+
+  audit
+    .command('session')
+    .description('print one recorded session in order: what was asked and what was sent back')
+    .argument('<path>', 'audit folder or one audit file')
+    .argument('<id>', 'session id')
+    .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+    .action(sessionAction);
+
+  audit
+    .command('export')
+    .description('convert decision records for other tools')
+    .argument('<path>', 'audit folder or one audit file')
+    .addOption(
+      new Option('--format <format>', 'export format')
+        .choices(['opa-decision-log'])
+        .makeOptionMandatory(),
+    )
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .action(exportAction);
 }

@@ -1,0 +1,316 @@
+/**
+ * Puts a whole gateway together from a validated configuration: audit trail, identity,
+ * policy bundles, statement analysis, masking, approvals, the PostgreSQL listener and the HTTP
+ * server. `pgwarden serve` and `pgwarden demo` both run through here, so the demo exercises
+ * exactly the product path.
+ */
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import {
+  ApprovalService,
+  approvalsRouter,
+  openFileStore,
+  type ApprovalRecord,
+} from '../approvals/index.js';
+import { loadOrCreateSigningKey, openAuditTrail, type AuditSink } from '../audit/index.js';
+import type { AuditKind } from '../audit/types.js';
+import type { Config } from '../config/index.js';
+import { secretSource } from '../config/secrets.js';
+import { NotSupportedError } from '../errors.js';
+import { startGateway, type Gateway } from '../gateway/index.js';
+import {
+  createMetrics,
+  observeAudit,
+  startHttpServer,
+  type GatewayMetrics,
+} from '../http/index.js';
+import { createVerifier, verifyBearer, type IssuerOptions } from '../identity/index.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createMaskerFactory } from '../masking/index.js';
+import { BundleManager, PolicyEngine, type BundleSource } from '../policy/index.js';
+import { buildBundle, hostBuiltins } from '../rego/index.js';
+import { createAnalyzer } from '../sql/index.js';
+
+/** A running pgwarden. */
+export interface Pgwarden {
+  gateway: Gateway;
+  http: Server | null;
+  engine: PolicyEngine;
+  bundles: BundleManager | null;
+  approvals: ApprovalService;
+  metrics: GatewayMetrics;
+  /** Stops accepting, lets statements finish, flushes and checkpoints the audit trail. */
+  close(): Promise<void>;
+}
+
+/** Starts everything the configuration describes. */
+export async function startPgwarden(config: Config, logger?: Logger): Promise<Pgwarden> {
+  const log = logger ?? createLogger({ level: config.logging.level });
+  if (config.audit.sink !== 'file')
+    throw new NotSupportedError('audit.sink postgres is not built yet');
+  if (config.approvals.store !== 'file') {
+    throw new NotSupportedError('approvals.store postgres is not built yet');
+  }
+
+  const metrics = createMetrics();
+  const trail = await openAuditTrail({
+    dir: config.audit.dir,
+    durability: config.audit.durability,
+    instance: config.instance_id,
+    rotateBytes: config.audit.rotate_bytes,
+    rotateSeconds: config.audit.rotate_seconds,
+    checkpointEvery: config.audit.checkpoint_every,
+    checkpointSeconds: config.audit.checkpoint_seconds,
+    checkpointSink: config.audit.checkpoint_sink,
+    batchMs: config.audit.batch_interval,
+    signingKey: await loadOrCreateSigningKey(
+      config.audit.signing_key_file ?? path.join(config.state_dir, 'audit-signing-key.json'),
+    ),
+    logger: log,
+  });
+  // Every event reaches the trail first and the metrics second, so /metrics never counts
+  // what the trail does not hold.
+  const audit: AuditSink = {
+    append(kind: AuditKind, fields: Record<string, unknown>) {
+      observeAudit(metrics, kind, fields);
+      return trail.append(kind, fields);
+    },
+    get failed() {
+      metrics.auditFailed.set(trail.failed ? 1 : 0);
+      return trail.failed;
+    },
+  };
+  const record = (kind: AuditKind) => (event: object) => {
+    audit.append(kind, { ...event }).catch((err: unknown) => {
+      log.error({ err: String(err) }, `audit ${kind} event could not be written`);
+    });
+  };
+
+  const verifier = createVerifier({
+    issuers: config.identity.issuers.map(issuerOptions),
+    saml: config.identity.saml.map((p) => ({
+      issuer: p.issuer,
+      audience: p.audience,
+      recipient: p.recipient,
+      cert: readFileSync(p.cert_file, 'utf8'),
+      clockSkewSeconds: p.clock_skew / 1000,
+      requiredAttributes: p.required_attributes,
+      subjectTemplate: p.subject,
+      groupsAttribute: p.groups.attribute,
+      groupTemplates: p.groups.templates,
+    })),
+    lockout: {
+      maxAttempts: config.identity.lockout.max_attempts,
+      durationMs: config.identity.lockout.duration,
+      windowMs: config.identity.lockout.window,
+    },
+    maxCredentialBytes: config.identity.max_token_bytes,
+    logger: log,
+    onEvent: record('auth'),
+  });
+
+  const engine = new PolicyEngine();
+  const source = bundleSource(config);
+  const bundles = source
+    ? new BundleManager(engine, {
+        source,
+        entrypoint: config.policy.entrypoint,
+        builtins: hostBuiltins(),
+        buildDir: async (dir) =>
+          buildBundle({
+            paths: [dir],
+            entrypoints: [config.policy.entrypoint],
+            v0Compatible: config.policy.bundle?.v0_compatible,
+          }),
+        onEvent: (event) => {
+          if (event.hash) metrics.bundleInfo.reset();
+          if (event.hash) metrics.bundleInfo.set({ revision: event.revision, hash: event.hash }, 1);
+          record('bundle')(event);
+        },
+        logger: log,
+      })
+    : null;
+  if (bundles) await bundles.start();
+  else log.warn('no policy.bundle configured: every statement is refused');
+
+  const upstreamPassword = secretSource({
+    name: 'upstream password',
+    env: config.upstream.password_env,
+    file: config.upstream.password_file,
+  });
+  const upstreamDatabase = (name: string) => config.upstream.databases[name]?.database ?? name;
+  const analyzer = createAnalyzer({
+    catalogConnection: (database) => ({
+      host: config.upstream.host,
+      port: config.upstream.port,
+      user: config.upstream.user,
+      password: upstreamPassword(),
+      database: upstreamDatabase(database),
+    }),
+    logger: log,
+  });
+
+  const hmacKey =
+    config.masking.hmac_key_env || config.masking.hmac_key_file
+      ? Buffer.from(
+          secretSource({
+            name: 'masking HMAC key',
+            env: config.masking.hmac_key_env,
+            file: config.masking.hmac_key_file,
+          })(),
+        )
+      : undefined;
+
+  const approvals = new ApprovalService({
+    store: await openFileStore(config.approvals.path),
+    publicUrl: config.approvals.public_url,
+    defaultTimeoutMs: config.approvals.timeout,
+    onEvent: (event) => {
+      metrics.approvalsPending.set(approvals.list('pending').length);
+      record('approval')(event);
+    },
+    onRequest: config.approvals.webhook_url
+      ? (request) => void postWebhook(config.approvals.webhook_url!, request, log)
+      : undefined,
+  });
+
+  const tls = config.listen.tls;
+  const gateway = await startGateway({
+    listen: { host: config.listen.host, port: config.listen.port },
+    tls: tls && { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file) },
+    allowPlaintextLoopback: config.listen.allow_plaintext_loopback,
+    trustedProxies: config.listen.trusted_proxies,
+    upstream: {
+      host: config.upstream.host,
+      port: config.upstream.port,
+      user: config.upstream.user,
+      password: upstreamPassword,
+      database: upstreamDatabase,
+      tls: upstreamTls(config),
+      roleForGroups: (groups) => groups.map((g) => config.upstream.roles[g]).find(Boolean),
+      allowSuperuser: config.upstream.allow_superuser,
+      connectTimeoutMs: config.upstream.connect_timeout,
+    },
+    verifier,
+    analyzer,
+    decider: () => engine,
+    audit,
+    masker: createMaskerFactory({ hmacKey, backstop: config.masking.backstop }),
+    approvals,
+    logger: log,
+    maxMessageBytes: config.listen.max_message_bytes,
+  });
+  await audit.append('gateway', {
+    event: 'start',
+    listen: gateway.address,
+    bundle: engine.active?.stamp ?? null,
+  });
+
+  const http = config.http.enabled
+    ? await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        metrics,
+        ready: () => engine.active !== null && !trail.failed,
+        authenticate: (token) =>
+          verifyBearer(verifier, `Bearer ${token}`, { clientAddr: 'http', tls: false }),
+        adminGroups: config.http.admin_groups,
+        bundles: bundles ?? undefined,
+        auditJwks: () => trail.jwks(),
+        routers: [{ path: '/', router: approvalsRouter(approvals) }],
+      })
+    : null;
+  log.info({ listen: gateway.address, http: config.http.enabled }, 'pgwarden started');
+
+  return {
+    gateway,
+    http,
+    engine,
+    bundles,
+    approvals,
+    metrics,
+    async close() {
+      http?.close();
+      bundles?.close();
+      approvals.close();
+      await gateway.close();
+      verifier.close();
+      await audit.append('gateway', { event: 'stop' }).catch(() => {});
+      await trail.close();
+    },
+  };
+}
+
+function issuerOptions(issuer: Config['identity']['issuers'][number]): IssuerOptions {
+  const hsSecret =
+    issuer.hs256_secret_env || issuer.hs256_secret_file
+      ? secretSource({
+          name: `HS256 secret of ${issuer.issuer}`,
+          env: issuer.hs256_secret_env,
+          file: issuer.hs256_secret_file,
+        })
+      : undefined;
+  return {
+    issuer: issuer.issuer,
+    audiences: issuer.audiences,
+    discovery: issuer.discovery,
+    jwksUri: issuer.jwks_uri,
+    jwksFile: issuer.jwks_file,
+    algorithms: issuer.algorithms,
+    hs256Secret: hsSecret,
+    clockSkewSeconds: issuer.clock_skew / 1000,
+    requiredClaims: issuer.required_claims,
+    subjectTemplate: issuer.subject,
+    groupsClaim: issuer.groups.claim,
+    groupTemplates: issuer.groups.templates,
+    jwksTimeoutMs: issuer.jwks_timeout,
+    jwksCooldownMs: issuer.jwks_cooldown,
+    jwksMaxAgeMs: issuer.jwks_max_age,
+  };
+}
+
+function bundleSource(config: Config): BundleSource | null {
+  const bundle = config.policy.bundle;
+  if (!bundle) return null;
+  if (bundle.file) return { kind: 'file', path: bundle.file };
+  if (bundle.dir) return { kind: 'dir', path: bundle.dir };
+  const token =
+    bundle.bearer_token_env || bundle.bearer_token_file
+      ? secretSource({
+          name: 'bundle server token',
+          env: bundle.bearer_token_env,
+          file: bundle.bearer_token_file,
+        })
+      : undefined;
+  return { kind: 'url', url: bundle.url!, pollSeconds: bundle.poll / 1000, bearerToken: token };
+}
+
+function upstreamTls(config: Config) {
+  const { mode, ca_file, servername } = config.upstream.tls;
+  if (mode === 'disable' || mode === 'prefer') return undefined;
+  return {
+    rejectUnauthorized: mode === 'verify-ca' || mode === 'verify-full',
+    ca: ca_file ? readFileSync(ca_file) : undefined,
+    servername,
+  };
+}
+
+async function postWebhook(url: string, request: ApprovalRecord, log: Logger): Promise<void> {
+  const body = JSON.stringify({ type: 'approval.requested', request });
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(5000),
+      });
+      if (res.ok) return;
+    } catch {
+      // Retried below.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+  }
+  log.warn({ request: request.id }, 'approval webhook failed after retries');
+}

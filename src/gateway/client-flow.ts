@@ -1,0 +1,239 @@
+/**
+ * The client-to-upstream direction of a session: every message is decided before it is sent.
+ * Simple Query is analysed and decided statement by statement and forwarded only when all are
+ * allowed. Extended protocol decides at Parse and again at Execute only when the bundle or the
+ * transaction state changed since.
+ *
+ * A refusal never just drops the message: the gateway sends upstream, in its place, a statement
+ * PostgreSQL rejects while parsing. Upstream then answers with an error at exactly the right
+ * place in the response stream, aborts the open transaction block (so a later COMMIT cannot
+ * commit earlier statements) and skips to Sync; the response side rewrites that error into the
+ * refusal.
+ */
+import { ProtocolError } from '../wire/errors.js';
+import {
+  Frontend,
+  describeMessage,
+  parseBind,
+  parseExecute,
+  parseMessage,
+  parseParse,
+  parseQuery,
+  parseTarget,
+  queryMessage,
+  type WireMessage,
+} from '../wire/index.js';
+import type { CatalogLookup } from './catalog.js';
+import {
+  isRefusal,
+  type DecidedStatement,
+  type Refusal,
+  type StatementDecider,
+} from './decisions.js';
+import type { GatewayOptions } from './options.js';
+import { StatementRun, type ExecutableStatement, type RunContext } from './results.js';
+import type { ProtocolState } from './state.js';
+
+/** Text upstream fails to parse: the stand-in for a refused statement. */
+export const REFUSED_SQL = 'PGWARDEN REFUSED';
+/** Statement name of the stand-in Parse for a refused Execute (never created upstream). */
+export const REFUSED_NAME = 'pgwarden.refused';
+
+/** What the client flow needs from its session. */
+export interface ClientFlowHost {
+  readonly options: GatewayOptions;
+  readonly state: ProtocolState;
+  readonly decider: StatementDecider;
+  readonly catalog: CatalogLookup;
+  readonly runContext: RunContext;
+  readonly upstreamDatabase: string;
+  sendUpstream(message: Buffer): void;
+  terminate(): void;
+}
+
+/** Handles client messages in order; returns a promise when a decision must be awaited. */
+export class ClientFlow {
+  /** True after a refusal in extended mode: upstream discards everything until Sync. */
+  private skipToSync = false;
+
+  constructor(private readonly host: ClientFlowHost) {}
+
+  /** Handles one client message. Throws ProtocolError for a message a client may not send. */
+  handle(msg: WireMessage): void | Promise<void> {
+    switch (msg.type) {
+      case Frontend.Query:
+        return this.query(msg);
+      case Frontend.Parse:
+        return this.skipToSync ? undefined : this.parse(msg);
+      case Frontend.Bind:
+        return this.skipToSync ? undefined : this.bind(msg);
+      case Frontend.Execute:
+        return this.skipToSync ? undefined : this.execute(msg);
+      case Frontend.Describe:
+        return this.skipToSync ? undefined : this.describe(msg);
+      case Frontend.Close:
+        return this.skipToSync ? undefined : this.close(msg);
+      case Frontend.Sync:
+        this.skipToSync = false;
+        this.host.state.slots.push({ kind: 'sync' });
+        return this.host.sendUpstream(msg.raw);
+      case Frontend.Flush:
+      case Frontend.CopyData:
+      case Frontend.CopyDone:
+      case Frontend.CopyFail:
+        return this.host.sendUpstream(msg.raw);
+      case Frontend.Terminate:
+        return this.host.terminate();
+      case Frontend.FunctionCall:
+        return this.refuseQuery({
+          code: '0A000',
+          message:
+            'the function call message is not supported by pgwarden; call the function with SELECT',
+        });
+      default:
+        throw new ProtocolError(`invalid frontend message type ${msg.type}`);
+    }
+  }
+
+  private async query(msg: WireMessage): Promise<void> {
+    const text = parseQuery(msg.body);
+    const statements = await this.decide(text, 'simple');
+    if (isRefusal(statements)) return this.refuseQuery(statements);
+    const runs = statements.map((s) => new StatementRun(s, this.host.runContext));
+    this.host.state.slots.push({ kind: 'query', runs, index: 0 });
+    this.host.sendUpstream(msg.raw);
+  }
+
+  private refuseQuery(refusal: Refusal): void {
+    this.host.state.slots.push({ kind: 'query', runs: [], index: 0, refusal });
+    this.host.sendUpstream(queryMessage(REFUSED_SQL));
+  }
+
+  private async parse(msg: WireMessage): Promise<void> {
+    const { name, text } = parseParse(msg.body);
+    const { state } = this.host;
+    const statements = await this.decide(text, 'extended');
+    if (isRefusal(statements)) {
+      // Like a failed Parse: the unnamed statement is gone, a named one is not created.
+      if (name === '') state.predictedStatements.delete('');
+      this.refuseExtended(name, statements);
+      return;
+    }
+    const statement = { name, statements };
+    state.predictedStatements.set(name, statement);
+    state.slots.push({ kind: 'parse', statement });
+    this.host.sendUpstream(msg.raw);
+  }
+
+  private refuseExtended(name: string, refusal: Refusal): void {
+    this.host.state.slots.push({ kind: 'parse', statement: { name, statements: [] }, refusal });
+    this.host.sendUpstream(parseMessage(name, REFUSED_SQL));
+    this.skipToSync = true;
+  }
+
+  private bind(msg: WireMessage): void {
+    const bind = parseBind(msg.body);
+    const { state } = this.host;
+    const portal = {
+      name: bind.portal,
+      statement: state.predictedStatements.get(bind.statement),
+      resultFormats: bind.resultFormats,
+    };
+    state.predictedPortals.set(bind.portal, portal);
+    state.slots.push({ kind: 'bind', portal, statementName: bind.statement });
+    this.host.sendUpstream(msg.raw);
+  }
+
+  private describe(msg: WireMessage): void {
+    const { target, name } = parseTarget(msg.body);
+    this.host.state.slots.push({ kind: 'describe', target, name, swallow: false });
+    this.host.sendUpstream(msg.raw);
+  }
+
+  private close(msg: WireMessage): void {
+    const { target, name } = parseTarget(msg.body);
+    const { state } = this.host;
+    if (target === 'S') state.predictedStatements.delete(name);
+    else state.predictedPortals.delete(name);
+    state.slots.push({ kind: 'close', target, name });
+    this.host.sendUpstream(msg.raw);
+  }
+
+  private async execute(msg: WireMessage): Promise<void> {
+    const { portal: portalName } = parseExecute(msg.body);
+    const { state } = this.host;
+    const portal = state.predictedPortals.get(portalName);
+    const prepared = portal?.statement;
+    if (!portal || !prepared || prepared.statements.length > 1) {
+      // A portal from SQL-level PREPARE or DECLARE, or one whose Bind failed: never decided.
+      return this.refuseExtended(REFUSED_NAME, {
+        code: '42501',
+        message: `statement refused: portal "${portalName}" was not prepared through pgwarden`,
+      });
+    }
+    let statement = prepared.statements[0];
+    if (statement && this.stale(statement)) {
+      const again = await this.host.decider.redecide(statement, state.inTransaction);
+      const resolved = isRefusal(again) ? again : await this.resolveColumns(again);
+      if (isRefusal(resolved)) return this.refuseExtended(REFUSED_NAME, resolved);
+      statement = resolved;
+      prepared.statements[0] = resolved;
+    }
+    const run = new StatementRun(statement, this.host.runContext);
+    if (run.needsMasking) {
+      // The masker needs the portal's columns; ask for them and keep the answer to ourselves.
+      state.slots.push({ kind: 'describe', target: 'P', name: portalName, swallow: true });
+      this.host.sendUpstream(describeMessage('P', portalName));
+    }
+    state.slots.push({ kind: 'execute', run, portal, checked: false });
+    this.host.sendUpstream(msg.raw);
+  }
+
+  /** A decision is reused only while its decider (bundle) and transaction state still hold. */
+  private stale(statement: DecidedStatement): boolean {
+    return (
+      statement.decider !== this.host.options.decider() ||
+      statement.inTransaction !== this.host.state.inTransaction
+    );
+  }
+
+  private async decide(
+    text: string,
+    protocol: 'simple' | 'extended',
+  ): Promise<ExecutableStatement[] | Refusal> {
+    const { decider, state } = this.host;
+    const facts = await decider.analyze(text);
+    if (isRefusal(facts)) return facts;
+    const verdict = await decider.decideAll(facts, protocol, state.inTransaction);
+    if (!verdict.allowed) return verdict.refusal;
+    const out: ExecutableStatement[] = [];
+    for (const statement of verdict.statements) {
+      const resolved = await this.resolveColumns(statement);
+      if (isRefusal(resolved)) return resolved;
+      out.push(resolved);
+      // DEALLOCATE and DISCARD drop statements this session cannot name; forget them all.
+      if (/^(DEALLOCATE|DISCARD)/.test(statement.facts.commandTag)) {
+        state.forgetStatements('predicted');
+      }
+    }
+    return out;
+  }
+
+  private async resolveColumns(
+    statement: DecidedStatement,
+  ): Promise<ExecutableStatement | Refusal> {
+    if (Object.keys(statement.decision.mask).length === 0) return statement;
+    const tables = statement.facts.tables.map((t) => `${t.schema}.${t.name}`);
+    try {
+      const columnNames = await this.host.catalog.columns(this.host.upstreamDatabase, tables);
+      return { ...statement, columnNames };
+    } catch {
+      return {
+        code: '42501',
+        message:
+          'statement refused: columns to mask could not be resolved ' +
+          `(decision ${statement.decision.id})`,
+      };
+    }
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * Turns analysed statements into decisions: builds the policy input, asks the current decider,
+ * records every decision in the audit trail before anything is forwarded, and holds statements
+ * for approval. Whatever goes wrong here ends in a refusal, never in an unrecorded statement.
+ */
+import { randomUUID } from 'node:crypto';
+import { isPgwardenError } from '../errors.js';
+import type { Identity } from '../identity/types.js';
+import type { Logger } from '../logger.js';
+import type { Decider, DecisionResult, PolicyInput } from '../policy/types.js';
+import type { StatementFacts } from '../sql/types.js';
+import { noticeResponse } from '../wire/index.js';
+import type { GatewayOptions } from './options.js';
+
+/** An error the client receives instead of running a statement. */
+export interface Refusal {
+  code: string;
+  message: string;
+  detail?: string;
+}
+
+/** One statement as decided: its facts, the decision, and the decider that made it. */
+export interface DecidedStatement {
+  id: string;
+  facts: StatementFacts;
+  decision: DecisionResult;
+  decider: Decider;
+  inTransaction: boolean;
+}
+
+/** The outcome for a whole query string: all statements allowed, or the first refusal. */
+export type Verdict =
+  { allowed: true; statements: DecidedStatement[] } | { allowed: false; refusal: Refusal };
+
+/** What the session knows about its connection, for policy input and audit. */
+export interface SessionFacts {
+  id: string;
+  identity: Identity;
+  clientAddr: string;
+  tls: boolean;
+  database: string;
+  upstreamDatabase: string;
+  user: string;
+  applicationName: string;
+}
+
+/** Decides statements for one session. */
+export class StatementDecider {
+  constructor(
+    private readonly options: GatewayOptions,
+    private readonly session: SessionFacts,
+    private readonly logger: Logger,
+    /** Writes a NoticeResponse to the client (approval holds). */
+    private readonly notify: (notice: Buffer) => void,
+  ) {}
+
+  /** A new statement id (`s-...`). */
+  newStatementId(): string {
+    return `s-${randomUUID()}`;
+  }
+
+  /** Analyses `text`, or returns the refusal for text that cannot be analysed. */
+  async analyze(text: string): Promise<StatementFacts[] | Refusal> {
+    try {
+      return await this.options.analyzer.analyze(text, {
+        database: this.session.upstreamDatabase,
+      });
+    } catch (err) {
+      const message = (err as Error).message;
+      const refusal = isPgwardenError(err, 'ERR_SQL_PARSE')
+        ? { code: '42601', message }
+        : { code: '42501', message: `statement refused: ${message}` };
+      await this.audit('decision', {
+        statement_id: this.newStatementId(),
+        decision: { id: `d-${randomUUID()}`, allow: false, reasons: [refusal.message] },
+        text_unparsed: true,
+      }).catch(() => undefined);
+      return refusal;
+    }
+  }
+
+  /** Decides every statement; stops at the first refusal. */
+  async decideAll(
+    facts: StatementFacts[],
+    protocol: 'simple' | 'extended',
+    inTransaction: boolean,
+  ): Promise<Verdict> {
+    const statements: DecidedStatement[] = [];
+    for (const fact of facts) {
+      const result = await this.decideOne(fact, protocol, inTransaction, this.newStatementId());
+      if ('code' in result) return { allowed: false, refusal: result };
+      statements.push(result);
+    }
+    return { allowed: true, statements };
+  }
+
+  /** Decides one statement again (at Execute, when the bundle or transaction state changed). */
+  async redecide(
+    previous: DecidedStatement,
+    inTransaction: boolean,
+  ): Promise<DecidedStatement | Refusal> {
+    return this.decideOne(previous.facts, 'extended', inTransaction, this.newStatementId());
+  }
+
+  private async decideOne(
+    facts: StatementFacts,
+    protocol: 'simple' | 'extended',
+    inTransaction: boolean,
+    statementId: string,
+  ): Promise<DecidedStatement | Refusal> {
+    if (this.options.audit.failed) {
+      return { code: '42501', message: 'statement refused: the audit trail cannot be written' };
+    }
+    const input = this.input(facts, protocol, inTransaction, statementId);
+    const decider = this.options.decider();
+    let decision = this.evaluate(decider, input);
+    if (!(await this.record(statementId, facts, decision, protocol, inTransaction))) {
+      return { code: '42501', message: 'statement refused: the audit trail cannot be written' };
+    }
+    if (decision.allow && decision.approval) {
+      const approved = await this.holdForApproval(input, facts, decision, statementId);
+      if ('code' in approved) return approved;
+      input.approval = approved;
+      decision = this.evaluate(decider, input);
+      // A second request for approval after approval is a denial (DESIGN: decisions).
+      if (decision.approval) {
+        decision = {
+          ...decision,
+          allow: false,
+          reasons: [...decision.reasons, 'approval asked twice'],
+        };
+      }
+      if (!(await this.record(statementId, facts, decision, protocol, inTransaction))) {
+        return { code: '42501', message: 'statement refused: the audit trail cannot be written' };
+      }
+    }
+    if (!decision.allow) return refusalFor(decision);
+    if (Object.keys(decision.mask).length > 0 && !this.options.masker) {
+      return {
+        code: '42501',
+        message:
+          'statement refused: the decision masks columns but masking is not configured ' +
+          `(decision ${decision.id})`,
+      };
+    }
+    return { id: statementId, facts, decision, decider, inTransaction };
+  }
+
+  private evaluate(decider: Decider, input: PolicyInput): DecisionResult {
+    try {
+      return decider.decide(input);
+    } catch (err) {
+      // A failing policy is a denial with the reason, never an allowed statement.
+      this.logger.warn({ err }, 'policy evaluation failed');
+      return {
+        id: `d-${randomUUID()}`,
+        allow: false,
+        reasons: [`policy evaluation failed: ${(err as Error).message}`],
+        mask: {},
+        approval: null,
+        rowLimit: null,
+        byteLimit: null,
+        bundle: null,
+        evalMicros: 0,
+      };
+    }
+  }
+
+  private async holdForApproval(
+    input: PolicyInput,
+    facts: StatementFacts,
+    decision: DecisionResult,
+    statementId: string,
+  ): Promise<NonNullable<PolicyInput['approval']> | Refusal> {
+    const broker = this.options.approvals;
+    const request = decision.approval!;
+    if (!broker) {
+      return {
+        code: '42501',
+        message:
+          `statement needs approval (${request.reason}) but approvals are not configured ` +
+          `(decision ${decision.id})`,
+      };
+    }
+    let ticket;
+    try {
+      ticket = await broker.hold({
+        request,
+        decisionId: decision.id,
+        sessionId: this.session.id,
+        statementId,
+        subject: input.identity.subject,
+        groups: input.identity.groups,
+        database: this.session.database,
+        text: facts.text,
+        fingerprint: facts.fingerprint,
+        reasons: decision.reasons,
+      });
+    } catch (err) {
+      this.logger.warn({ err }, 'approval request failed');
+      return { code: '42501', message: `approval request failed (decision ${decision.id})` };
+    }
+    this.notify(
+      noticeResponse({
+        severity: 'NOTICE',
+        code: '00000',
+        message: `statement held for approval: request ${ticket.id}`,
+        detail: `${request.reason}. Approve or deny at ${ticket.url}`,
+      }),
+    );
+    const outcome = await ticket.outcome.catch(() => ({ status: 'timeout' as const }));
+    if (outcome.status === 'approved') return outcome.approvals;
+    const why = outcome.status === 'denied' ? `denied: ${outcome.reason}` : 'approval expired';
+    return {
+      code: '42501',
+      message: `statement refused: ${why} (request ${ticket.id}, decision ${decision.id})`,
+    };
+  }
+
+  private input(
+    facts: StatementFacts,
+    protocol: 'simple' | 'extended',
+    inTransaction: boolean,
+    statementId: string,
+  ): PolicyInput {
+    const { identity } = this.session;
+    return {
+      identity: {
+        subject: identity.subject,
+        issuer: identity.issuer,
+        groups: identity.groups,
+        claims: identity.claims,
+      },
+      connection: {
+        id: this.session.id,
+        client_addr: this.session.clientAddr,
+        tls: this.session.tls,
+        database: this.session.database,
+        user: this.session.user,
+        application_name: this.session.applicationName,
+      },
+      statement: {
+        id: statementId,
+        text: facts.text,
+        fingerprint: facts.fingerprint,
+        kind: facts.kind,
+        command_tag: facts.commandTag,
+        tables: facts.tables,
+        columns: facts.columns,
+        functions: facts.functions,
+        copy: facts.copy,
+        where: facts.where,
+        limit: facts.limit,
+        copies_data: facts.copiesData,
+        in_transaction: inTransaction,
+        protocol,
+      },
+      approval: null,
+      now: new Date().toISOString(),
+    };
+  }
+
+  private async record(
+    statementId: string,
+    facts: StatementFacts,
+    decision: DecisionResult,
+    protocol: string,
+    inTransaction: boolean,
+  ): Promise<boolean> {
+    try {
+      await this.audit('decision', {
+        statement_id: statementId,
+        text: facts.text,
+        fingerprint: facts.fingerprint,
+        statement_kind: facts.kind,
+        protocol,
+        in_transaction: inTransaction,
+        decision: {
+          id: decision.id,
+          allow: decision.allow,
+          reasons: decision.reasons,
+          mask: decision.mask,
+          approval: decision.approval,
+        },
+        bundle: decision.bundle,
+        eval_micros: decision.evalMicros,
+      });
+      return true;
+    } catch (err) {
+      this.logger.error({ err }, 'audit append failed; refusing statement');
+      return false;
+    }
+  }
+
+  /** Appends an audit record stamped with this session. */
+  audit(kind: 'decision' | 'execution' | 'response' | 'session', fields: Record<string, unknown>) {
+    return this.options.audit.append(kind, {
+      session_id: this.session.id,
+      subject: this.session.identity.subject,
+      ...fields,
+    });
+  }
+}
+
+/** The client-facing refusal of a denied decision: its reasons and id. */
+export function refusalFor(decision: DecisionResult): Refusal {
+  const reasons = decision.reasons.length > 0 ? decision.reasons.join('; ') : 'denied by policy';
+  return {
+    code: '42501',
+    message: `permission denied by policy: ${reasons} (decision ${decision.id})`,
+  };
+}
+
+/** True when a refusal is a Refusal (and not a decided statement). */
+export function isRefusal(value: unknown): value is Refusal {
+  return typeof value === 'object' && value !== null && 'code' in value && 'message' in value;
+}

@@ -1,0 +1,242 @@
+/**
+ * The client side of connection start: an optional PROXY v2 header from a trusted load balancer,
+ * SSLRequest (TLS when configured), GSSENCRequest (always 'N'), CancelRequest, StartupMessage
+ * with protocol 3.0 or 3.2, and password authentication where the password is the identity token.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { isPgwardenError, PgwardenError } from '../errors.js';
+import type { Identity } from '../identity/types.js';
+import {
+  AuthCode,
+  Frontend,
+  MessageFramer,
+  authentication,
+  negotiateProtocolVersion,
+  parsePassword,
+  parseProxyV2,
+  parseStartupPacket,
+  type StartupPacket,
+} from '../wire/index.js';
+import { ProtocolError } from '../wire/errors.js';
+import { MessageReader } from './message-reader.js';
+import type { GatewayOptions } from './options.js';
+import type { ClientConnection } from './session.js';
+
+/** Time a client has to finish authenticating (PostgreSQL's authentication_timeout is 60 s). */
+const HANDSHAKE_TIMEOUT_MS = 60_000;
+
+/** A client refused during the handshake: the FATAL error it receives. */
+export class HandshakeRefusal extends PgwardenError {
+  constructor(
+    readonly sqlstate: string,
+    message: string,
+  ) {
+    super(sqlstate.startsWith('28') ? 'ERR_AUTH_FAILED' : 'ERR_PROTOCOL', message);
+    this.name = 'HandshakeRefusal';
+  }
+}
+
+/** Outcome of a handshake: a cancel request, or an authenticated client. */
+export type HandshakeResult =
+  | { kind: 'cancel'; processId: number; secret: Buffer }
+  | {
+      kind: 'session';
+      client: ClientConnection;
+      identity: Identity;
+      parameters: Record<string, string>;
+      clientAddr: string;
+      tls: boolean;
+    };
+
+/** Runs the handshake on a fresh client socket. */
+export async function handshake(
+  raw: net.Socket,
+  options: GatewayOptions,
+  secureContext: tls.SecureContext | undefined,
+): Promise<{ socket: net.Socket; result: HandshakeResult }> {
+  const peer = normalizeAddr(raw.remoteAddress ?? '');
+  let clientAddr = peer;
+  let head: Buffer = Buffer.alloc(0);
+  if (options.trustedProxies?.map(normalizeAddr).includes(peer)) {
+    const proxied = await readProxyHeader(raw);
+    if (proxied.addr) clientAddr = normalizeAddr(proxied.addr);
+    head = proxied.rest;
+  }
+  let socket: net.Socket = raw;
+  let secure = false;
+  let framer = new MessageFramer(options.maxMessageBytes, false);
+  let reader = new MessageReader(socket, framer);
+  if (head.length > 0) reader.feedBytes(head);
+  const holder = { socket };
+  try {
+    for (;;) {
+      const packet: StartupPacket = parseStartupPacket(
+        (await reader.next(HANDSHAKE_TIMEOUT_MS)).body,
+      );
+      if (packet.kind === 'cancel') return { socket, result: packet };
+      if (packet.kind === 'gssenc') {
+        socket.write('N');
+        continue;
+      }
+      if (packet.kind === 'ssl') {
+        if (!secureContext || secure) {
+          socket.write('N');
+          continue;
+        }
+        // Bytes after SSLRequest would be plaintext injected before TLS (CVE-2021-23214).
+        if (framer.pendingBytes > 0) throw new ProtocolError('unencrypted data after SSL request');
+        reader.detach();
+        socket.write('S');
+        socket = await startTls(socket, secureContext);
+        holder.socket = socket;
+        secure = true;
+        framer = new MessageFramer(options.maxMessageBytes, false);
+        reader = new MessageReader(socket, framer);
+        continue;
+      }
+      // StartupMessage: the rest of the connection uses typed messages.
+      framer.typed = true;
+      reader.reframe();
+      const minor = negotiate(socket, packet.version & 0xffff, packet.protocolOptions);
+      const result = await authenticate(socket, reader, options, packet.parameters, {
+        clientAddr,
+        peer,
+        secure,
+        minor,
+      });
+      return { socket, result };
+    }
+  } catch (err) {
+    reader.detach();
+    throw Object.assign(err as Error, { socket: holder.socket });
+  }
+}
+
+function negotiate(socket: net.Socket, requested: number, unsupported: string[]): number {
+  // This gateway speaks 3.0 and 3.2; 3.1 was never used by PostgreSQL and maps to 3.0.
+  const minor = requested >= 2 ? 2 : 0;
+  if (minor !== requested || unsupported.length > 0) {
+    socket.write(negotiateProtocolVersion(minor, unsupported));
+  }
+  return minor;
+}
+
+async function authenticate(
+  socket: net.Socket,
+  reader: MessageReader,
+  options: GatewayOptions,
+  parameters: Record<string, string>,
+  conn: { clientAddr: string; peer: string; secure: boolean; minor: number },
+): Promise<HandshakeResult> {
+  const replication = parameters.replication;
+  if (replication !== undefined && !/^(false|off|no|0)$/i.test(replication)) {
+    throw new HandshakeRefusal('0A000', 'replication connections are not supported by pgwarden');
+  }
+  const user = parameters.user;
+  if (!user)
+    throw new HandshakeRefusal('28000', 'no PostgreSQL user name specified in startup packet');
+  const database = parameters.database || user;
+  const loopback = isLoopback(conn.peer) && isLoopback(conn.clientAddr);
+  if (!conn.secure && !(options.allowPlaintextLoopback && loopback)) {
+    // Refused before the client sends its token in the clear.
+    throw new HandshakeRefusal(
+      '28000',
+      'pgwarden requires TLS for this connection (connect with sslmode=require or stronger)',
+    );
+  }
+  socket.write(authentication(AuthCode.CleartextPassword));
+  const msg = await reader.next(HANDSHAKE_TIMEOUT_MS);
+  if (msg.type !== Frontend.Password) {
+    throw new ProtocolError(`expected password response, got message type ${msg.type}`);
+  }
+  const token = parsePassword(msg.body);
+  if (token === '') throw new HandshakeRefusal('28P01', 'empty token');
+  let identity: Identity;
+  try {
+    identity = await options.verifier.verify(token, {
+      clientAddr: conn.clientAddr,
+      tls: conn.secure,
+      user,
+      database,
+    });
+  } catch (err) {
+    // The verifier's reason helps the operator of the job; the token itself is never echoed.
+    const reason = isPgwardenError(err)
+      ? err.message.split(token).join('[token]')
+      : 'verification failed';
+    const declared = (err as { sqlstate?: unknown }).sqlstate;
+    const code =
+      declared === '28000' || declared === '28P01'
+        ? declared
+        : isPgwardenError(err, 'ERR_AUTH_FAILED')
+          ? '28P01'
+          : '28000';
+    throw new HandshakeRefusal(code, `token authentication failed for user "${user}": ${reason}`);
+  }
+  const pending = reader.detach();
+  return {
+    kind: 'session',
+    client: { socket, framer: reader.framer, pending, protocolMinor: conn.minor },
+    identity,
+    parameters: { ...parameters, user, database },
+    clientAddr: conn.clientAddr,
+    tls: conn.secure,
+  };
+}
+
+async function readProxyHeader(socket: net.Socket): Promise<{ addr: string | null; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(
+      () => done(new ProtocolError('timed out waiting for PROXY header')),
+      10_000,
+    );
+    const done = (err: unknown, value?: { addr: string | null; rest: Buffer }) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    const onClose = () => done(new ProtocolError('connection closed before PROXY header'));
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      try {
+        const parsed = parseProxyV2(buf);
+        if (!parsed) return;
+        const addr = parsed.header.command === 'proxy' ? parsed.header.sourceAddr : null;
+        done(null, { addr, rest: buf.subarray(parsed.length) });
+      } catch (err) {
+        done(err);
+      }
+    };
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
+}
+
+function startTls(socket: net.Socket, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+    const timer = setTimeout(() => reject(new ProtocolError('TLS handshake timed out')), 30_000);
+    secure.once('secure', () => {
+      clearTimeout(timer);
+      resolve(secure);
+    });
+    secure.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new ProtocolError(`TLS handshake failed: ${err.message}`));
+    });
+  });
+}
+
+/** Strips the IPv4-mapped IPv6 prefix so `::ffff:10.0.0.1` compares equal to `10.0.0.1`. */
+export function normalizeAddr(addr: string): string {
+  return addr.startsWith('::ffff:') && net.isIPv4(addr.slice(7)) ? addr.slice(7) : addr;
+}
+
+/** True for 127.0.0.0/8 and ::1. */
+export function isLoopback(addr: string): boolean {
+  return addr.startsWith('127.') || addr === '::1';
+}

@@ -1,0 +1,191 @@
+/**
+ * The upstream-to-client direction of a session. Each message is matched to the slot of the
+ * client message that caused it, so rows are counted, hashed and masked for the right statement,
+ * refusals replace the stand-in's syntax error, and the confirmed statement and portal state is
+ * kept. Messages the gateway does not change are returned as the bytes upstream sent.
+ */
+import {
+  Backend,
+  errorResponse,
+  parseCommandComplete,
+  parseErrorFields,
+  parseReadyForQuery,
+  parseRowDescription,
+  type WireMessage,
+} from '../wire/index.js';
+import { ResultError, withFormats, type StatementRun } from './results.js';
+import type { ProtocolState, Slot } from './state.js';
+
+/** Routes upstream messages; returns what to send the client, or null to send nothing. */
+export class ResponseFlow {
+  constructor(private readonly state: ProtocolState) {}
+
+  /** Handles one upstream message. Throws ResultError when the result cannot go out safely. */
+  handle(msg: WireMessage): Buffer | null {
+    const slot = this.state.slots[0];
+    switch (msg.type) {
+      case Backend.DataRow:
+      case Backend.CopyData:
+        return this.runOf(slot, msg).row(msg.raw);
+      case Backend.RowDescription:
+        return this.rowDescription(slot, msg);
+      case Backend.CommandComplete:
+      case Backend.EmptyQueryResponse:
+      case Backend.PortalSuspended:
+        return this.complete(slot, msg);
+      case Backend.ParameterDescription:
+        return slot?.kind === 'describe' && slot.swallow ? null : msg.raw;
+      case Backend.NoData:
+        return this.describeDone(slot, msg, undefined);
+      case Backend.ParseComplete:
+        if (slot?.kind !== 'parse') throw unexpected(msg);
+        this.state.committedStatements.set(slot.statement.name, slot.statement);
+        this.state.slots.shift();
+        return msg.raw;
+      case Backend.BindComplete:
+        if (slot?.kind !== 'bind') throw unexpected(msg);
+        this.state.committedPortals.set(slot.portal.name, {
+          ...slot.portal,
+          statement: this.state.committedStatements.get(slot.statementName),
+        });
+        this.state.slots.shift();
+        return msg.raw;
+      case Backend.CloseComplete:
+        if (slot?.kind !== 'close') throw unexpected(msg);
+        if (slot.target === 'S') this.state.committedStatements.delete(slot.name);
+        else this.state.committedPortals.delete(slot.name);
+        this.state.slots.shift();
+        return msg.raw;
+      case Backend.ErrorResponse:
+        return this.error(slot, msg);
+      case Backend.ReadyForQuery:
+        this.state.status = parseReadyForQuery(msg.body);
+        // Portals end with their transaction.
+        if (this.state.status === 'I') this.state.committedPortals.clear();
+        this.state.slots.shift();
+        return msg.raw;
+      case Backend.CopyInResponse:
+      case Backend.CopyOutResponse:
+        if (slot?.kind === 'execute') this.check(slot);
+        return msg.raw;
+      case Backend.CopyDone:
+      case Backend.NoticeResponse:
+      case Backend.ParameterStatus:
+      case Backend.NotificationResponse:
+      case Backend.FunctionCallResponse:
+        return msg.raw;
+      default:
+        throw unexpected(msg);
+    }
+  }
+
+  private runOf(slot: Slot | undefined, msg: WireMessage): StatementRun {
+    if (slot?.kind === 'query') {
+      const run = slot.runs[slot.index];
+      if (run) return run;
+    } else if (slot?.kind === 'execute') {
+      this.check(slot);
+      return slot.run;
+    }
+    // Rows for a statement that was never decided: never pass them on.
+    throw unexpected(msg);
+  }
+
+  private rowDescription(slot: Slot | undefined, msg: WireMessage): Buffer | null {
+    if (slot?.kind === 'describe') return this.describeDone(slot, msg, msg.body);
+    if (slot?.kind !== 'query') throw unexpected(msg);
+    const run = slot.runs[slot.index];
+    if (!run) throw unexpected(msg);
+    if (run.needsMasking) run.describe(parseRowDescription(msg.body));
+    return msg.raw;
+  }
+
+  private describeDone(
+    slot: Slot | undefined,
+    msg: WireMessage,
+    fieldsBody: Buffer | undefined,
+  ): Buffer | null {
+    if (slot?.kind !== 'describe') throw unexpected(msg);
+    this.state.slots.shift();
+    // Kept unparsed: only a statement that masks ever needs the fields.
+    const body = fieldsBody ? Buffer.from(fieldsBody) : undefined;
+    if (slot.target === 'S') {
+      const statement = this.state.committedStatements.get(slot.name);
+      if (statement && body) statement.fields = parseRowDescription(body);
+    } else {
+      const portal = this.state.committedPortals.get(slot.name);
+      if (portal && body) portal.fields = parseRowDescription(body);
+    }
+    return slot.swallow ? null : msg.raw;
+  }
+
+  private complete(slot: Slot | undefined, msg: WireMessage): Buffer {
+    const tag = msg.type === Backend.CommandComplete ? parseCommandComplete(msg.body) : undefined;
+    if (tag && /^(DEALLOCATE|DISCARD)/.test(tag)) this.state.forgetStatements('committed');
+    if (slot?.kind === 'query') {
+      slot.runs[slot.index]?.finish({ tag: tag ?? '' });
+      slot.index++;
+      return msg.raw;
+    }
+    if (slot?.kind !== 'execute') throw unexpected(msg);
+    this.check(slot);
+    slot.run.finish({ tag: tag ?? (msg.type === Backend.PortalSuspended ? 'suspended' : '') });
+    this.state.slots.shift();
+    return msg.raw;
+  }
+
+  private error(slot: Slot | undefined, msg: WireMessage): Buffer {
+    if (!slot) return msg.raw;
+    const fields = parseErrorFields(msg.body);
+    const error = { code: fields.C ?? '', message: fields.M ?? '' };
+    if (slot.kind === 'query') {
+      slot.runs[slot.index]?.finish({ error });
+      return slot.refusal ? errorResponse({ severity: 'ERROR', ...slot.refusal }) : msg.raw;
+    }
+    let out = msg.raw;
+    if ((slot.kind === 'parse' || slot.kind === 'execute') && slot.refusal) {
+      out = errorResponse({ severity: 'ERROR', ...slot.refusal });
+    }
+    if (slot.kind === 'execute') slot.run.finish({ error });
+    // Upstream now discards every message up to Sync; so do the expected responses.
+    while (this.state.slots.length > 0 && this.state.slots[0]!.kind !== 'sync') {
+      const dropped = this.state.slots.shift()!;
+      // A failed Parse of the unnamed statement has dropped the old one.
+      if (dropped.kind === 'parse' && dropped.statement.name === '') {
+        this.state.committedStatements.delete('');
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Before the first result of an Execute goes out: the portal upstream runs must be the one
+   * that was decided, and a statement that masks must know its columns.
+   */
+  private check(slot: Extract<Slot, { kind: 'execute' }>): void {
+    if (slot.checked) return;
+    const committed = this.state.committedPortals.get(slot.portal.name);
+    if (!committed || committed.statement !== slot.portal.statement) {
+      throw new ResultError(
+        'the portal run upstream is not the one decided; closing session',
+        '08P01',
+      );
+    }
+    if (slot.run.needsMasking) {
+      const fields =
+        committed.fields ??
+        (committed.statement?.fields &&
+          withFormats(committed.statement.fields, committed.resultFormats));
+      if (!fields) throw new ResultError('result columns unknown; cannot mask', '42501');
+      slot.run.describe(fields);
+    }
+    slot.checked = true;
+  }
+}
+
+function unexpected(msg: WireMessage): ResultError {
+  return new ResultError(
+    `unexpected upstream message '${String.fromCharCode(msg.type)}' for the session state`,
+    '08P01',
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * One statement's result as it flows back to the client: row and byte counts, a running SHA-256
+ * of the rows as sent, masking through a RowMasker when the decision asks for it, the decision's
+ * row and byte caps, and the `execution` and `response` audit records at the end.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { PgwardenError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { MaskerFactory, ResultField, RowMasker } from '../masking/types.js';
+import type { ColumnNames } from './catalog.js';
+import type { DecidedStatement, StatementDecider } from './decisions.js';
+
+/** Session-wide things every run needs. */
+export interface RunContext {
+  decider: StatementDecider;
+  masker?: MaskerFactory;
+  logger: Logger;
+}
+
+/** A decided statement with the column names resolved for masking (when it masks). */
+export interface ExecutableStatement extends DecidedStatement {
+  columnNames?: ColumnNames;
+}
+
+/** Raised when a result cannot be passed on safely; the session ends with this error. */
+export class ResultError extends PgwardenError {
+  constructor(
+    message: string,
+    readonly sqlstate: string,
+  ) {
+    super('ERR_PROTOCOL', message);
+    this.name = 'ResultError';
+  }
+}
+
+/** Tracks one execution of one statement (or one Execute of a portal). */
+export class StatementRun {
+  private rows = 0;
+  private bytes = 0;
+  private hash: Hash | null = null;
+  private masker: RowMasker | null = null;
+  private fields: ResultField[] | null = null;
+  private readonly started = process.hrtime.bigint();
+  private finished = false;
+
+  constructor(
+    readonly statement: ExecutableStatement | undefined,
+    private readonly context: RunContext,
+  ) {}
+
+  /** True when the decision masks columns, so rows cannot go out before fields are known. */
+  get needsMasking(): boolean {
+    return !!this.statement && Object.keys(this.statement.decision.mask).length > 0;
+  }
+
+  /** The result's columns are known (RowDescription, or a Describe earlier). */
+  describe(fields: ResultField[]): void {
+    this.fields = fields;
+    if (!this.needsMasking || !this.statement) return;
+    const factory = this.context.masker;
+    if (!factory) throw new ResultError('masking is required but not configured', '42501');
+    const names = this.statement.columnNames ?? new Map<string, string>();
+    try {
+      this.masker = factory({
+        fields,
+        outputs: this.statement.facts.outputs,
+        masks: this.statement.decision.mask,
+        columnName: (oid, attr) => names.get(`${oid}:${attr}`),
+      });
+    } catch (err) {
+      this.context.logger.warn({ err }, 'masker could not be built');
+      throw new ResultError(`result cannot be masked: ${(err as Error).message}`, '42501');
+    }
+  }
+
+  /** Passes one DataRow (or CopyData) message; returns the message to send. */
+  row(message: Buffer): Buffer {
+    if (this.needsMasking) {
+      if (!this.masker) throw new ResultError('rows arrived before their description', '42501');
+      if (this.masker.active) message = this.masker.transformRow(message);
+    }
+    this.rows++;
+    this.bytes += message.length;
+    (this.hash ??= createHash('sha256')).update(message);
+    const decision = this.statement?.decision;
+    if (decision?.rowLimit != null && this.rows > decision.rowLimit) {
+      throw new ResultError(`row limit of ${decision.rowLimit} exceeded`, '54000');
+    }
+    if (decision?.byteLimit != null && this.bytes > decision.byteLimit) {
+      throw new ResultError(`byte limit of ${decision.byteLimit} exceeded`, '54000');
+    }
+    return message;
+  }
+
+  /** Whether a RowDescription has been seen for this run. */
+  get described(): boolean {
+    return this.fields !== null;
+  }
+
+  /** Ends the run: records `execution` and `response` (best effort; decisions were awaited). */
+  finish(outcome: { tag?: string; error?: { code: string; message: string } }): void {
+    if (this.finished || !this.statement) return;
+    this.finished = true;
+    const statement = this.statement;
+    const micros = Number((process.hrtime.bigint() - this.started) / 1000n);
+    const base = { statement_id: statement.id, decision_id: statement.decision.id };
+    const log = (err: unknown) => this.context.logger.error({ err }, 'audit append failed');
+    this.context.decider
+      .audit('execution', {
+        ...base,
+        command_tag: outcome.tag ?? null,
+        rows: this.rows,
+        duration_us: micros,
+        error: outcome.error ?? null,
+      })
+      .catch(log);
+    this.context.decider
+      .audit('response', {
+        ...base,
+        rows: this.rows,
+        bytes: this.bytes,
+        sha256: (this.hash ?? createHash('sha256')).digest('hex'),
+        masked: this.masker ? this.masker.stats() : null,
+      })
+      .catch(log);
+  }
+}
+
+/** Applies Bind's result format codes to a statement's fields (Describe 'S' reports text). */
+export function withFormats(fields: ResultField[], formats: number[]): ResultField[] {
+  if (formats.length === 0) return fields;
+  return fields.map((field, i) => ({
+    ...field,
+    format: formats.length === 1 ? formats[0]! : (formats[i] ?? 0),
+  }));
+}

@@ -1,0 +1,308 @@
+/**
+ * One client session: an authenticated client socket, its upstream connection, and the relay
+ * between them. The two directions live in ClientFlow and ResponseFlow; this file wires sockets,
+ * ordering, back-pressure and the end of the session.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { isPgwardenError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import {
+  authentication,
+  AuthCode,
+  backendKeyData,
+  errorResponse,
+  readyForQuery,
+  terminateMessage,
+  type MessageFramer,
+  type WireMessage,
+} from '../wire/index.js';
+import type { CatalogLookup } from './catalog.js';
+import { ClientFlow } from './client-flow.js';
+import { StatementDecider, type SessionFacts } from './decisions.js';
+import type { GatewayOptions } from './options.js';
+import { ResponseFlow } from './response-flow.js';
+import { ResultError, type RunContext } from './results.js';
+import { ProtocolState } from './state.js';
+import { cancelUpstream, type UpstreamConnection } from './upstream.js';
+import { setRole } from './role.js';
+
+/** Stop reading from the client while this many messages wait for a decision. */
+const MAX_QUEUED_MESSAGES = 4096;
+
+/** The client side of a session after the handshake. */
+export interface ClientConnection {
+  socket: Socket;
+  framer: MessageFramer;
+  pending: WireMessage[];
+  /** 3.2 clients get a 32-byte cancel key, 3.0 clients 4 bytes. */
+  protocolMinor: number;
+}
+
+/** A relaying session. */
+export class Session {
+  readonly state = new ProtocolState();
+  readonly decider: StatementDecider;
+  readonly runContext: RunContext;
+  readonly processId: number;
+  readonly secret: Buffer;
+  private readonly clientFlow: ClientFlow;
+  private readonly responses: ResponseFlow;
+  private inbox: WireMessage[] = [];
+  private inboxHead = 0;
+  private busy = false;
+  private upstreamOut: Buffer[] = [];
+  private closed = false;
+  private readonly startedAt = Date.now();
+  /** Resolves when both sockets are closed. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    readonly options: GatewayOptions,
+    readonly facts: SessionFacts,
+    private readonly client: ClientConnection,
+    private readonly upstream: UpstreamConnection,
+    readonly catalog: CatalogLookup,
+    private readonly logger: Logger,
+    processId: number,
+  ) {
+    this.processId = processId;
+    this.secret = randomBytes(client.protocolMinor >= 2 ? 32 : 4);
+    this.decider = new StatementDecider(options, facts, logger, (notice) =>
+      this.sendClient([notice]),
+    );
+    this.runContext = { decider: this.decider, masker: options.masker, logger };
+    this.clientFlow = new ClientFlow(this);
+    this.responses = new ResponseFlow(this.state);
+    this.state.status = upstream.status;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** The upstream database this session uses (the catalog of its analysis). */
+  get upstreamDatabase(): string {
+    return this.facts.upstreamDatabase;
+  }
+
+  /** Greets the client as PostgreSQL would and starts relaying. */
+  async start(): Promise<void> {
+    const { socket } = this.client;
+    const role = this.options.upstream.roleForGroups?.(this.facts.identity.groups);
+    if (role) await setRole(this.upstream, role);
+    await this.decider.audit('session', {
+      event: 'start',
+      client_addr: this.facts.clientAddr,
+      tls: this.facts.tls,
+      database: this.facts.database,
+      user: this.facts.user,
+      application_name: this.facts.applicationName,
+      issuer: this.facts.identity.issuer,
+      groups: this.facts.identity.groups,
+      role: role ?? null,
+    });
+    socket.cork();
+    socket.write(authentication(AuthCode.Ok));
+    for (const status of this.upstream.parameterMessages) socket.write(status);
+    socket.write(backendKeyData(this.processId, this.secret));
+    socket.write(readyForQuery(this.state.status));
+    process.nextTick(() => socket.uncork());
+
+    socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    socket.on('error', (err) => this.logger.debug({ err }, 'client socket error'));
+    socket.on('close', () => this.onClientClosed());
+    this.upstream.socket.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
+    this.upstream.socket.on('error', (err) => this.logger.debug({ err }, 'upstream error'));
+    this.upstream.socket.on('close', () => this.onUpstreamClosed());
+    socket.on('drain', () => this.upstream.socket.resume());
+    this.upstream.socket.on('drain', () => socket.resume());
+    this.inbox.push(...this.client.pending);
+    for (const msg of this.upstream.pending) this.relayUpstream([msg]);
+    this.pump();
+  }
+
+  /** Cancels the upstream query in progress (CancelRequest with the gateway's key). */
+  cancel(): Promise<void> {
+    return cancelUpstream(this.options.upstream, this.upstream.processId, this.upstream.secret);
+  }
+
+  /** Ends the session from the gateway side (shutdown). */
+  shutdown(): void {
+    this.fatal('57P01', 'terminating connection due to administrator command');
+  }
+
+  /** Sends to upstream in order; batched until the current pump step ends. */
+  sendUpstream(message: Buffer): void {
+    this.upstreamOut.push(message);
+  }
+
+  /** The client sent Terminate. */
+  terminate(): void {
+    this.flushUpstream();
+    this.upstream.socket.end(terminateMessage());
+    this.client.socket.end();
+  }
+
+  private onClientData(chunk: Buffer): void {
+    try {
+      this.client.framer.push(chunk, this.inbox);
+    } catch (err) {
+      return this.protocolFailure(err);
+    }
+    this.pump();
+  }
+
+  /** Handles queued client messages in order, waiting whenever a decision is pending. */
+  private pump(): void {
+    if (this.busy || this.closed) return;
+    while (this.inboxHead < this.inbox.length) {
+      const msg = this.inbox[this.inboxHead++]!;
+      let pending: void | Promise<void>;
+      try {
+        pending = this.clientFlow.handle(msg);
+      } catch (err) {
+        return this.protocolFailure(err);
+      }
+      if (pending) {
+        this.busy = true;
+        this.flushUpstream();
+        if (this.inbox.length - this.inboxHead > MAX_QUEUED_MESSAGES) this.client.socket.pause();
+        pending.then(
+          () => {
+            this.busy = false;
+            this.pump();
+          },
+          (err: unknown) => {
+            if (isPgwardenError(err, 'ERR_PROTOCOL')) return this.protocolFailure(err);
+            this.logger.error({ err }, 'statement handling failed');
+            this.fatal('XX000', 'internal error in pgwarden while deciding a statement');
+          },
+        );
+        return;
+      }
+    }
+    this.inbox = [];
+    this.inboxHead = 0;
+    this.flushUpstream();
+    if (this.client.socket.isPaused() && !this.upstreamBlocked()) this.client.socket.resume();
+  }
+
+  private upstreamBlocked(): boolean {
+    return this.upstream.socket.writableNeedDrain;
+  }
+
+  private flushUpstream(): void {
+    const out = this.upstreamOut;
+    if (out.length === 0 || this.closed) return;
+    this.upstreamOut = [];
+    const socket = this.upstream.socket;
+    let ok: boolean;
+    if (out.length === 1) ok = socket.write(out[0]!);
+    else {
+      socket.cork();
+      for (const buf of out) socket.write(buf);
+      socket.uncork();
+      ok = !socket.writableNeedDrain;
+    }
+    // Back-pressure: stop reading the client until upstream takes the bytes.
+    if (!ok) this.client.socket.pause();
+  }
+
+  private onUpstreamData(chunk: Buffer): void {
+    const messages: WireMessage[] = [];
+    try {
+      this.upstream.framer.push(chunk, messages);
+    } catch (err) {
+      this.logger.warn({ err }, 'malformed upstream message');
+      return this.fatal('08006', 'invalid message from the upstream server');
+    }
+    this.relayUpstream(messages);
+  }
+
+  private relayUpstream(messages: WireMessage[]): void {
+    const out: Buffer[] = [];
+    for (const msg of messages) {
+      let send: Buffer | null;
+      try {
+        send = this.responses.handle(msg);
+      } catch (err) {
+        if (out.length > 0) this.sendClient(out);
+        if (err instanceof ResultError) return this.fatal(err.sqlstate, err.message, true);
+        this.logger.error({ err }, 'response handling failed');
+        return this.fatal('XX000', 'internal error in pgwarden while relaying a result', true);
+      }
+      if (!send) continue;
+      // Adjacent unchanged messages of one chunk go out as one view: no copy, one write.
+      const last = out[out.length - 1];
+      if (
+        last &&
+        last.buffer === send.buffer &&
+        last.byteOffset + last.length === send.byteOffset
+      ) {
+        out[out.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + send.length);
+      } else out.push(send);
+    }
+    if (out.length > 0) this.sendClient(out);
+  }
+
+  private sendClient(buffers: Buffer[]): void {
+    const socket = this.client.socket;
+    if (this.closed || socket.destroyed) return;
+    let ok = true;
+    if (buffers.length === 1) ok = socket.write(buffers[0]!);
+    else {
+      socket.cork();
+      for (const buf of buffers) socket.write(buf);
+      socket.uncork();
+      ok = !socket.writableNeedDrain;
+    }
+    if (!ok) this.upstream.socket.pause();
+  }
+
+  private protocolFailure(err: unknown): void {
+    const sqlstate = (err as { sqlstate?: string }).sqlstate ?? '08P01';
+    this.logger.info({ err }, 'client protocol violation');
+    this.fatal(sqlstate, (err as Error).message);
+  }
+
+  /** Sends a FATAL error to the client and ends the session. */
+  private fatal(code: string, message: string, cancelUpstream = false): void {
+    if (this.closed) return;
+    const socket = this.client.socket;
+    if (!socket.destroyed) socket.end(errorResponse({ severity: 'FATAL', code, message }));
+    this.close(cancelUpstream || this.state.slots.length > 0);
+  }
+
+  private onClientClosed(): void {
+    // A client gone mid-query must not leave its query running upstream.
+    this.close(this.state.slots.length > 0);
+  }
+
+  private onUpstreamClosed(): void {
+    if (!this.closed) this.fatal('08006', 'connection to the upstream server was lost');
+  }
+
+  private close(cancel: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    const upstream = this.upstream.socket;
+    const finish = () => {
+      if (!upstream.destroyed) upstream.end(terminateMessage());
+      setTimeout(() => upstream.destroy(), 5_000).unref();
+    };
+    if (cancel && !upstream.destroyed) this.cancel().finally(finish);
+    else finish();
+    const client = this.client.socket;
+    setTimeout(() => client.destroy(), 5_000).unref();
+    this.decider
+      .audit('session', { event: 'end', duration_ms: Date.now() - this.startedAt })
+      .catch((err: unknown) => this.logger.error({ err }, 'audit append failed'));
+    let open = 2;
+    const one = () => {
+      if (--open === 0) this.resolveDone();
+    };
+    if (client.destroyed) one();
+    else client.once('close', one);
+    if (upstream.destroyed) one();
+    else upstream.once('close', one);
+  }
+}

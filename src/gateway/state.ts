@@ -1,0 +1,70 @@
+/**
+ * State shared by the two directions of a session: what the client side predicted (statements
+ * and portals as they will be once upstream processes what was sent) and what upstream confirmed
+ * (ParseComplete, BindComplete, CloseComplete), plus the queue of responses still expected.
+ *
+ * Decisions are made on the predicted state, since a pipelining client sends Execute before
+ * upstream has answered the Parse and Bind before it. Before the first row of an Execute goes
+ * out, the response side checks that the portal upstream actually runs is the one that was
+ * decided; if an earlier error made the prediction wrong, the session ends (fail closed).
+ */
+import type { ResultField } from '../masking/types.js';
+import type { Refusal } from './decisions.js';
+import type { ExecutableStatement, StatementRun } from './results.js';
+
+/** A prepared statement as the gateway knows it. `statements` is empty for an empty query. */
+export interface PreparedStatement {
+  name: string;
+  statements: ExecutableStatement[];
+  /** Fields from a Describe of the statement (formats all text). */
+  fields?: ResultField[];
+}
+
+/** A portal: a bound statement with its result formats. */
+export interface Portal {
+  name: string;
+  /** Undefined when the statement was not prepared through this session (refused at Execute). */
+  statement: PreparedStatement | undefined;
+  resultFormats: number[];
+  fields?: ResultField[];
+}
+
+/** What one message sent upstream will produce, in order. */
+export type Slot =
+  | {
+      kind: 'query';
+      runs: StatementRun[];
+      index: number;
+      refusal?: Refusal;
+    }
+  | { kind: 'parse'; statement: PreparedStatement; refusal?: Refusal }
+  | { kind: 'bind'; portal: Portal; statementName: string }
+  | { kind: 'describe'; target: 'S' | 'P'; name: string; swallow: boolean }
+  | { kind: 'execute'; run: StatementRun; portal: Portal; checked: boolean; refusal?: Refusal }
+  | { kind: 'close'; target: 'S' | 'P'; name: string }
+  | { kind: 'sync' };
+
+/** Both views of the session's statements and portals. */
+export class ProtocolState {
+  /** As they will be once upstream has processed everything sent (used for decisions). */
+  readonly predictedStatements = new Map<string, PreparedStatement>();
+  readonly predictedPortals = new Map<string, Portal>();
+  /** As upstream has confirmed them (used to check before rows go out). */
+  readonly committedStatements = new Map<string, PreparedStatement>();
+  readonly committedPortals = new Map<string, Portal>();
+  /** Responses still expected, oldest first. */
+  readonly slots: Slot[] = [];
+  /** Transaction status from the last ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed. */
+  status: 'I' | 'T' | 'E' = 'I';
+
+  /** True while a transaction block is open (also when it failed). */
+  get inTransaction(): boolean {
+    return this.status !== 'I';
+  }
+
+  /** Forgets every prepared statement (after DEALLOCATE or DISCARD, whose target is unknown). */
+  forgetStatements(view: 'predicted' | 'committed'): void {
+    if (view === 'predicted') this.predictedStatements.clear();
+    else this.committedStatements.clear();
+  }
+}

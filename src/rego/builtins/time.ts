@@ -1,0 +1,137 @@
+/**
+ * time.* builtins. Times are nanoseconds since the Unix epoch; results go back as exact
+ * integers. Arguments arrive as doubles, so sub-microsecond digits of a large argument are lost
+ * (dates, clocks and weekdays are unaffected).
+ */
+import { exactInt, toBigInt } from './exact.js';
+import type { HostBuiltin } from './types.js';
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Parses RFC 3339 text into nanoseconds. */
+export function parseRfc3339Ns(s: string): bigint | undefined {
+  const m = RFC3339.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
+  if (Number.isNaN(ms)) return undefined;
+  let offsetMin = 0;
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    offsetMin = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  }
+  const fracNs = BigInt((frac ?? '').padEnd(9, '0') || '0');
+  return (BigInt(ms) - BigInt(offsetMin) * 60_000n) * 1_000_000n + fracNs;
+}
+
+/** The wall-clock parts of a time in a zone (`[ns]` or `[ns, "Zone/Name"]`). */
+function parts(arg: unknown): { date: Date; zone: string } | undefined {
+  let ns: unknown = arg;
+  let zone = 'UTC';
+  if (Array.isArray(arg)) {
+    ns = arg[0];
+    if (typeof arg[1] === 'string' && arg[1] !== '') zone = arg[1] === 'Local' ? 'UTC' : arg[1];
+  }
+  const n = toBigInt(ns);
+  if (n === undefined) return undefined;
+  const ms = Number(n / 1_000_000n);
+  if (zone === 'UTC') return { date: new Date(ms), zone };
+  try {
+    const fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    const p = Object.fromEntries(fmt.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    const local = Date.UTC(
+      Number(p.year),
+      Number(p.month) - 1,
+      Number(p.day),
+      Number(p.hour),
+      Number(p.minute),
+      Number(p.second),
+    );
+    return { date: new Date(local), zone };
+  } catch {
+    return undefined;
+  }
+}
+
+const UNITS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  μs: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
+
+/** Go's time.ParseDuration: "1h30m", "-1.5s", "300ms". */
+export function parseDurationNs(s: string): bigint | undefined {
+  const m = /^([+-])?((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(s);
+  if (!m) return s === '0' ? 0n : undefined;
+  let total = 0;
+  for (const part of s.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
+    total += Number(part[1]) * Number(UNITS[part[2] as string]);
+  }
+  const ns = BigInt(Math.round(total));
+  return m[1] === '-' ? -ns : ns;
+}
+
+/** Host implementations of time builtins. */
+export const TIME_BUILTINS: Record<string, HostBuiltin> = {
+  'time.now_ns': () => exactInt(BigInt(Date.now()) * 1_000_000n),
+  'time.parse_rfc3339_ns': (s) => {
+    if (typeof s !== 'string') return undefined;
+    const ns = parseRfc3339Ns(s);
+    return ns === undefined ? undefined : exactInt(ns);
+  },
+  'time.parse_duration_ns': (s) => {
+    if (typeof s !== 'string') return undefined;
+    const ns = parseDurationNs(s);
+    return ns === undefined ? undefined : exactInt(ns);
+  },
+  'time.date': (arg) => {
+    const p = parts(arg);
+    if (!p) return undefined;
+    return [p.date.getUTCFullYear(), p.date.getUTCMonth() + 1, p.date.getUTCDate()];
+  },
+  'time.clock': (arg) => {
+    const p = parts(arg);
+    if (!p) return undefined;
+    return [p.date.getUTCHours(), p.date.getUTCMinutes(), p.date.getUTCSeconds()];
+  },
+  'time.weekday': (arg) => {
+    const p = parts(arg);
+    return p ? WEEKDAYS[p.date.getUTCDay()] : undefined;
+  },
+  'time.add_date': (ns, years, months, days) => {
+    const n = toBigInt(ns);
+    if (n === undefined || ![years, months, days].every((v) => Number.isInteger(v))) {
+      return undefined;
+    }
+    const ms = n / 1_000_000n;
+    const rest = n - ms * 1_000_000n;
+    const d = new Date(Number(ms));
+    // Date.UTC normalises overflowing months and days the way Go's AddDate does.
+    const shifted = Date.UTC(
+      d.getUTCFullYear() + (years as number),
+      d.getUTCMonth() + (months as number),
+      d.getUTCDate() + (days as number),
+      d.getUTCHours(),
+      d.getUTCMinutes(),
+      d.getUTCSeconds(),
+      d.getUTCMilliseconds(),
+    );
+    return exactInt(BigInt(shifted) * 1_000_000n + rest);
+  },
+};

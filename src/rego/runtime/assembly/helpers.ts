@@ -1,0 +1,177 @@
+// Helpers the generated policy code calls: value constructors, iteration, lookups, `with`
+// upserts, printing and runtime errors. Names start with rt_ so the generator can find them.
+
+import {
+  T_ARRAY, T_OBJECT, T_SET, T_STRING, newNull, newBool, newInt, newNumRef, newString,
+  newArray, arrAppend, arrLen, arrGet, newObject, newSet, collLen, collKey, objVal,
+} from './value';
+import { objIndexOfStr, objInsert, collIndexOf } from './coll';
+import { alloc, bytesEqual } from './mem';
+import { runeCount } from './builtins_core';
+import { dumpText } from './json';
+import { opa_abort, opa_println } from './abi';
+
+export function rt_null(): u32 {
+  return newNull();
+}
+export function rt_bool(b: i32): u32 {
+  return newBool(b != 0);
+}
+export function rt_int(n: i64): u32 {
+  return newInt(n);
+}
+export function rt_numref(p: u32, n: u32): u32 {
+  return newNumRef(p, n);
+}
+export function rt_string(p: u32, n: u32): u32 {
+  return newString(p, n);
+}
+export function rt_array(cap: u32): u32 {
+  return newArray(cap);
+}
+export function rt_array_append(a: u32, v: u32): void {
+  arrAppend(a, v);
+}
+export function rt_object(): u32 {
+  return newObject(0);
+}
+export function rt_set(): u32 {
+  return newSet(0);
+}
+
+/** The value's type tag (see value.ts). */
+export function rt_type(v: u32): i32 {
+  return <i32>load<u8>(v);
+}
+
+/** Number of entries an iteration over `v` visits (0 for scalars). */
+export function rt_coll_len(v: u32): i32 {
+  const t = load<u8>(v);
+  if (t == T_ARRAY) return <i32>arrLen(v);
+  if (t == T_OBJECT || t == T_SET) return <i32>collLen(v);
+  return 0;
+}
+
+/** Key of entry `i`: the index for arrays, the key for objects, the element for sets. */
+export function rt_key_at(v: u32, i: i32): u32 {
+  const t = load<u8>(v);
+  if (t == T_ARRAY) return newInt(i);
+  return collKey(v, <u32>i);
+}
+
+/** Value of entry `i`. */
+export function rt_val_at(v: u32, i: i32): u32 {
+  const t = load<u8>(v);
+  if (t == T_ARRAY) return arrGet(v, <u32>i);
+  if (t == T_OBJECT) return objVal(v, <u32>i);
+  return collKey(v, <u32>i);
+}
+
+/** LenStmt: the length of a collection, or of a string in code points; 0 otherwise. */
+export function rt_len(v: u32): u32 {
+  const t = load<u8>(v);
+  if (t == T_ARRAY) return newInt(arrLen(v));
+  if (t == T_OBJECT || t == T_SET) return newInt(collLen(v));
+  if (t == T_STRING) return newInt(runeCount(load<u32>(v, 8), load<u32>(v, 4)));
+  return 0;
+}
+
+/** 1 when `v` is the string with these bytes (CallDynamicStmt path matching). */
+export function rt_str_eq(v: u32, p: u32, n: u32): i32 {
+  return load<u8>(v) == T_STRING && load<u32>(v, 4) == n && bytesEqual(load<u32>(v, 8), p, n)
+    ? 1
+    : 0;
+}
+
+/** `v["literal"]` without building a key value: the common DotStmt. */
+export function rt_dot_str(v: u32, p: u32, n: u32): u32 {
+  if (load<u8>(v) == T_OBJECT) {
+    const i = objIndexOfStr(v, p, n);
+    return i < 0 ? 0 : objVal(v, <u32>i);
+  }
+  if (load<u8>(v) == T_SET) {
+    const key = newString(p, n);
+    const i = collIndexOf(v, key);
+    return i < 0 ? 0 : collKey(v, <u32>i);
+  }
+  return 0;
+}
+
+/** A shallow copy of an object, so `with` and merges never change a shared value. */
+function copyObject(o: u32): u32 {
+  const n = collLen(o);
+  const r = newObject(n);
+  for (let i: u32 = 0; i < n; i++) objInsert(r, collKey(o, i), objVal(o, i));
+  return r;
+}
+
+/**
+ * `with` support: returns a copy of `base` (0 = undefined) with `path` (an array of keys) set to
+ * `val`, creating objects along the way. An empty path replaces the whole value.
+ */
+export function rt_upsert(base: u32, path: u32, val: u32): u32 {
+  return upsertFrom(base, path, 0, val);
+}
+
+function upsertFrom(base: u32, path: u32, i: u32, val: u32): u32 {
+  if (i >= arrLen(path)) return val;
+  const obj = base != 0 && load<u8>(base) == T_OBJECT ? copyObject(base) : newObject(0);
+  const key = arrGet(path, i);
+  const j = collIndexOf(obj, key);
+  const child = j < 0 ? 0 : objVal(obj, <u32>j);
+  objInsert(obj, key, upsertFrom(child, path, i + 1, val));
+  return obj;
+}
+
+/**
+ * internal.print: `args` is an array with one set per printed operand (the set of its values,
+ * empty when undefined). Writes them separated by spaces through opa_println.
+ */
+export function rt_print(args: u32): u32 {
+  if (load<u8>(args) != T_ARRAY) return 0;
+  const n = arrLen(args);
+  let total: u32 = 0;
+  const texts = alloc(n << 3);
+  for (let i: u32 = 0; i < n; i++) {
+    let v = arrGet(args, i);
+    if (load<u8>(v) == T_SET) v = collLen(v) == 0 ? 0 : collKey(v, 0);
+    let p: u32;
+    let len: u32;
+    if (v == 0) {
+      p = memory.data<u8>([60, 117, 110, 100, 101, 102, 105, 110, 101, 100, 62]);
+      len = 11;
+    } else if (load<u8>(v) == T_STRING) {
+      p = load<u32>(v, 8);
+      len = load<u32>(v, 4);
+    } else {
+      p = dumpText(v, true);
+      len = 0;
+      while (load<u8>(p + len) != 0) len++;
+    }
+    store<u32>(texts + (i << 3), p);
+    store<u32>(texts + (i << 3), len, 4);
+    total += len + 1;
+  }
+  const out = alloc(total + 1);
+  let o = out;
+  for (let i: u32 = 0; i < n; i++) {
+    if (i > 0) store<u8>(o++, 32);
+    const len = load<u32>(texts + (i << 3), 4);
+    memory.copy(o, load<u32>(texts + (i << 3)), len);
+    o += len;
+  }
+  store<u8>(o, 0);
+  opa_println(out);
+  return newBool(true);
+}
+
+/** Raises a runtime error (conflicts and the like): the SDK throws the message. */
+export function rt_abort(msg: u32): void {
+  opa_abort(msg);
+  unreachable();
+}
+
+/** Whether a value is a set, object or array (IsSet/IsObject/IsArray as one call). */
+export function rt_is_type(v: u32, t: i32): i32 {
+  return v != 0 && <i32>load<u8>(v) == t ? 1 : 0;
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { compileAndLoad, value } from './helpers.js';
+
+describe('compiled policies evaluate like OPA', () => {
+  it('handles defaults, partial sets, objects, functions and comprehensions', async () => {
+    const p = await compileAndLoad(
+      `package t
+import rego.v1
+default allow := false
+allow if input.user == "alice"
+roles contains r if some r in data.roles[input.user]
+perms[r] := n if { some r in roles; n := count(r) }
+double(x) := y if y := x * 2
+doubled := [double(n) | some n in input.nums]
+total := sum(input.nums)
+big if input.nums[_] > 2
+evens := {n | some n in input.nums; n % 2 == 0}
+none_negative if every n in input.nums { n >= 0 }
+not_bob if not input.user == "bob"
+`,
+      [
+        't/allow',
+        't/roles',
+        't/perms',
+        't/doubled',
+        't/total',
+        't/big',
+        't/evens',
+        't/none_negative',
+        't/not_bob',
+      ],
+      { roles: { alice: ['admin', 'dev'] } },
+    );
+    const input = { user: 'alice', nums: [1, 2, 3, 4] };
+    expect(value(p, 't/allow', input)).toBe(true);
+    expect(value(p, 't/allow', { user: 'bob' })).toBe(false);
+    expect(value(p, 't/roles', input)).toEqual(['admin', 'dev']);
+    expect(value(p, 't/perms', input)).toEqual({ admin: 5, dev: 3 });
+    expect(value(p, 't/doubled', input)).toEqual([2, 4, 6, 8]);
+    expect(value(p, 't/total', input)).toBe(10);
+    expect(value(p, 't/big', input)).toBe(true);
+    expect(value(p, 't/evens', input)).toEqual([2, 4]);
+    expect(value(p, 't/none_negative', input)).toBe(true);
+    expect(value(p, 't/none_negative', { nums: [1, -1] })).toBeUndefined();
+    expect(value(p, 't/not_bob', input)).toBe(true);
+    expect(value(p, 't/not_bob', { user: 'bob' })).toBeUndefined();
+  });
+
+  it('runs else chains, with, and conflicts as runtime errors', async () => {
+    const p = await compileAndLoad(
+      `package t
+import rego.v1
+level := "high" if input.n > 10 else := "mid" if input.n > 5 else := "low"
+check if data.flag == true
+mocked if check with data.flag as true
+conflict := 1 if input.a
+conflict := 2 if input.b
+`,
+      ['t/level', 't/mocked', 't/conflict'],
+      { flag: false },
+    );
+    expect(value(p, 't/level', { n: 20 })).toBe('high');
+    expect(value(p, 't/level', { n: 7 })).toBe('mid');
+    expect(value(p, 't/level', { n: 1 })).toBe('low');
+    expect(value(p, 't/mocked', {})).toBe(true);
+    expect(value(p, 't/conflict', { a: true })).toBe(1);
+    expect(() => p.evaluate({ a: true, b: true }, 't/conflict')).toThrow(
+      /multiple outputs|conflict/,
+    );
+  });
+
+  it('calls runtime and host builtins', async () => {
+    const p = await compileAndLoad(
+      `package t
+import rego.v1
+out := {
+  "upper": upper(input.s),
+  "split": split(input.s, ","),
+  "fmt": sprintf("%s has %d items: %v", [input.s, count(input.xs), input.xs]),
+  "re": regex.match("^a[0-9]+$", "a123"),
+  "glob": glob.match("*.example.com", ["."], "api.example.com"),
+  "cidr": net.cidr_contains("10.0.0.0/8", "10.1.2.3"),
+  "bytes": units.parse_bytes("10KiB"),
+  "sha": crypto.sha256("abc"),
+  "b64": base64.encode("hi"),
+  "json": json.unmarshal("{\\"a\\": [1, 2]}"),
+  "ts": time.parse_rfc3339_ns("2026-01-01T00:00:00Z"),
+  "wd": time.weekday(time.parse_rfc3339_ns("2026-01-01T00:00:00Z")),
+  "obj": object.get(input, ["nested", "k"], "none"),
+  "sorted": sort(input.xs),
+  "fmtint": format_int(255, 16),
+  "sub": substring("héllo", 1, 3),
+}
+`,
+      ['t/out'],
+    );
+    expect(value(p, 't/out', { s: 'a,b', xs: [3, 1, 2], nested: { k: 'v' } })).toEqual({
+      upper: 'A,B',
+      split: ['a', 'b'],
+      fmt: 'a,b has 3 items: [3, 1, 2]',
+      re: true,
+      glob: true,
+      cidr: true,
+      bytes: 10240,
+      sha: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      b64: 'aGk=',
+      json: { a: [1, 2] },
+      ts: 1767225600000000000,
+      wd: 'Thursday',
+      obj: 'v',
+      sorted: [1, 2, 3],
+      fmtint: 'ff',
+      sub: 'éll',
+    });
+  });
+});

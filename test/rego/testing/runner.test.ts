@@ -1,0 +1,108 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runRegoTests } from '../../../src/rego/testing/command.js';
+import type { TestToolchain } from '../../../src/rego/testing/runner.js';
+import { loadToolchain } from '../../../src/rego/testing/toolchain.js';
+
+let dir: string;
+let tools: TestToolchain;
+
+beforeAll(async () => {
+  tools = await loadToolchain('json');
+  dir = await mkdtemp(path.join(tmpdir(), 'pgwarden-test-'));
+  await mkdir(path.join(dir, 'roles'));
+  await writeFile(
+    path.join(dir, 'policy.rego'),
+    [
+      'package authz',
+      '',
+      'default allow := false',
+      '',
+      'allow if {',
+      '  some role in data.roles.users[input.user]',
+      '  role == "admin"',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    path.join(dir, 'policy_test.rego'),
+    [
+      'package authz_test',
+      '',
+      'import data.authz',
+      '',
+      'test_admin_allowed if {',
+      '  print("checking alice")',
+      '  authz.allow with input as {"user": "alice"}',
+      '}',
+      '',
+      'test_guest_denied if not authz.allow with input as {"user": "bob"}',
+      '',
+      'test_fails if authz.allow with input as {"user": "bob"}',
+      '',
+      'test_conflict := x if { some x in [1, 2] }',
+      '',
+      'todo_later if false',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    path.join(dir, 'roles', 'data.json'),
+    JSON.stringify({ users: { alice: ['admin'], bob: ['viewer'] } }),
+  );
+});
+
+describe('pgwarden test', () => {
+  it('runs every test_ rule on the compiled Wasm with data mounted by folder', async () => {
+    const { output, exitCode } = await runRegoTests(
+      [dir],
+      { format: 'json', verbose: false, v0Compatible: false },
+      tools,
+    );
+    expect(exitCode, output).not.toBe(1);
+    const rows = JSON.parse(output) as Array<{
+      name: string;
+      status: string;
+      output?: string[];
+      package: string;
+    }>;
+    const by = Object.fromEntries(rows.map((r) => [r.name, r]));
+    expect(by.test_admin_allowed?.status).toBe('PASS');
+    expect(by.test_admin_allowed?.output).toEqual(['checking alice']);
+    expect(by.test_admin_allowed?.package).toBe('data.authz_test');
+    expect(by.test_guest_denied?.status).toBe('PASS');
+    expect(by.test_fails?.status).toBe('FAIL');
+    expect(by.test_conflict?.status).toBe('ERROR');
+    expect(by.todo_later?.status).toBe('SKIP');
+    expect(exitCode).toBe(2);
+  });
+
+  it('filters with --run and exits 0 when all selected tests pass', async () => {
+    const { output, exitCode } = await runRegoTests(
+      [dir],
+      { format: 'pretty', verbose: true, v0Compatible: false, run: 'test_(admin|guest)' },
+      tools,
+    );
+    expect(exitCode, output).not.toBe(1);
+    expect(output).toMatch(/data\.authz_test\.test_admin_allowed: PASS \(\d+(\.\d+)?(µs|ms)\)/);
+    expect(output).toContain('  checking alice');
+    expect(output).not.toContain('test_fails');
+    expect(output.trimEnd().split('\n').at(-1)).toBe('PASS: 2/2');
+    expect(exitCode).toBe(0);
+  });
+
+  it('reports compile errors with positions and exit code 1', async () => {
+    const bad = await mkdtemp(path.join(tmpdir(), 'pgwarden-test-bad-'));
+    await writeFile(path.join(bad, 'x_test.rego'), 'package x\n\ntest_y if {\n  z == 1\n}\n');
+    const { output, exitCode } = await runRegoTests(
+      [bad],
+      { format: 'pretty', verbose: false, v0Compatible: false },
+      tools,
+    );
+    expect(exitCode).toBe(1);
+    expect(output).toMatch(/x_test\.rego:4:\d+: rego_unsafe_var_error/);
+  });
+});
