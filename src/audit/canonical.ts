@@ -103,7 +103,8 @@ function maskedMembers(
   value: Record<string, unknown>,
   trusted: ReadonlySet<string> | undefined,
 ): string {
-  const renamed: Record<string, unknown> = {};
+  // No prototype: a `__proto__` key must stay an ordinary member, as in JSON.
+  const renamed = Object.create(null) as Record<string, unknown>;
   const own = new Set<string>();
   for (const key of Object.keys(value)) {
     const isOwn = trusted?.has(key) ?? false;

@@ -157,7 +157,7 @@ export function toOpaDecisionLog(r: AuditRecord): Record<string, unknown> | unde
   if (bundle) {
     event.bundles = { pgwarden: { revision: str(bundle.revision) ?? '', hash: bundle.hash } };
   }
-  const evalUs = r.eval_us ?? d.evalMicros;
+  const evalUs = r.eval_us ?? r.eval_micros ?? d.evalMicros;
   if (typeof evalUs === 'number') event.metrics = { timer_rego_query_eval_ns: evalUs * 1000 };
   return event;
 }

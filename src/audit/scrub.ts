@@ -35,10 +35,82 @@ function mayHoldCardNumber(text: string): boolean {
   return false;
 }
 
-/** Returns `text` with every card number replaced by the masking module's token. */
+const TOKEN = '[card-number]';
+const RUN = /\d+(?:[ -]\d+)*/g;
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double && (d *= 2) > 9) d -= 9;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** The masking module's card rule without its context exceptions: prefix, length, Luhn. */
+function isCard(digits: string): boolean {
+  if (digits.length < 13 || digits.length > 19 || digits[0] === '0') return false;
+  if (digits[0] === '1' && digits.length !== 15) return false;
+  if (digits.length === 13 && digits[0] !== '4') return false;
+  return luhn(digits);
+}
+
+/**
+ * Second pass over what the masking detector left: it skips runs it takes for decimal fractions
+ * (`0,0 4111111111111111` keeps the card), and the trail must not. Card numbers start and end at
+ * a group boundary of the run (its ends or a separator); inside a group longer than 19 digits
+ * every position is a boundary. Found numbers get the same token as the detector's.
+ */
+function maskMissed(text: string): string {
+  return text.replace(RUN, (run) => {
+    // Where a card number may start and end: char offset and digits before it.
+    const starts: Array<[number, number]> = [];
+    const ends: Array<[number, number]> = [];
+    let count = 0;
+    let groupStart = 0;
+    for (let i = 0; i <= run.length; i++) {
+      const c = run[i];
+      if (c !== undefined && c !== ' ' && c !== '-') {
+        count++;
+        continue;
+      }
+      const long = i - groupStart > 19;
+      for (let k = groupStart; k < i; k++) {
+        const before = count - (i - k);
+        if (k === groupStart || long) starts.push([k, before]);
+        if (long && k > groupStart) ends.push([k, before]);
+      }
+      ends.push([i, count]);
+      groupStart = i + 1;
+    }
+    const digits = run.replace(/[ -]/g, '');
+    if (digits.length < 13) return run;
+    let out = '';
+    let done = 0;
+    for (const [from, before] of starts) {
+      if (from < done) continue;
+      // Longest span first, as the masking detector does.
+      for (let e = ends.length - 1; e >= 0; e--) {
+        const [to, upto] = ends[e]!;
+        if (to <= from || !isCard(digits.slice(before, upto))) continue;
+        out += run.slice(done, from) + TOKEN;
+        done = to;
+        break;
+      }
+    }
+    return out + run.slice(done);
+  });
+}
+
+/**
+ * Returns `text` with every card number replaced by the masking module's token: the module's
+ * detector first, so text it already masked is unchanged, then {@link maskMissed}.
+ */
 export function maskCardNumbers(text: string): string {
   if (text.length < 13 || !mayHoldCardNumber(text) || DIGEST.test(text)) return text;
-  return maskPans(text);
+  const masked = maskPans(text);
+  return mayHoldCardNumber(masked) ? maskMissed(masked) : masked;
 }
 
 /**
@@ -78,7 +150,8 @@ function scrubObject(value: object | null): unknown {
   }
   const withJson = value as { toJSON?: () => unknown };
   if (typeof withJson.toJSON === 'function') return scrubValue(withJson.toJSON());
-  const out: Record<string, unknown> = {};
+  // No prototype: a `__proto__` key must stay an ordinary member, as in JSON.
+  const out = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(value)) {
     const s = scrubValue(v);
     const name = maskCardNumbers(k);

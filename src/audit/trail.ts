@@ -365,9 +365,12 @@ export class AuditTrail implements AuditSink {
       this.fileName = head.file;
       this.writer.reset();
       await this.start('recover', { failure, lost });
-    } catch {
+    } catch (err) {
       // Still failing: onFailure has already scheduled the next attempt when the writer failed.
-      if (!this.retryTimer) this.scheduleRetry(failure, lost);
+      if (!this.retryTimer) {
+        this.logger.error({ err: String(err) }, 'audit trail cannot resume its chain');
+        this.scheduleRetry(failure, lost);
+      }
       return;
     }
     this.recovering = false;

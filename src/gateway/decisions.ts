@@ -135,7 +135,15 @@ export class StatementDecider {
       }
     }
     if (!decision.allow) return refusalFor(decision);
-    if (Object.keys(decision.mask).length > 0 && !this.options.masker) {
+    const masks = Object.keys(decision.mask).length > 0;
+    if (masks && facts.copy) {
+      // COPY output is not row messages a RowMasker can rewrite: refuse rather than leak.
+      return {
+        code: '42501',
+        message: `statement refused: COPY cannot be masked; use SELECT (decision ${decision.id})`,
+      };
+    }
+    if (masks && !this.options.masker) {
       return {
         code: '42501',
         message:

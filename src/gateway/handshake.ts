@@ -174,6 +174,8 @@ async function authenticate(
           : '28000';
     throw new HandshakeRefusal(code, `token authentication failed for user "${user}": ${reason}`);
   }
+  // Hold further bytes in the socket until the session listens (after upstream login).
+  socket.pause();
   const pending = reader.detach();
   return {
     kind: 'session',

@@ -15,6 +15,7 @@ import { UpstreamError, type UpstreamConnection } from './upstream.js';
 /** Runs `SET ROLE` on a fresh upstream connection before the client may send anything. */
 export async function setRole(upstream: UpstreamConnection, role: string): Promise<void> {
   const reader = new MessageReader(upstream.socket, upstream.framer as MessageFramer);
+  upstream.socket.resume();
   try {
     upstream.socket.write(queryMessage(`SET ROLE ${quoteIdent(role)}`));
     let failure: string | null = null;
@@ -30,6 +31,7 @@ export async function setRole(upstream: UpstreamConnection, role: string): Promi
     }
     if (failure) throw new UpstreamError(`could not assume role ${role}: ${failure}`);
   } finally {
+    upstream.socket.pause();
     upstream.pending.push(...reader.detach());
   }
 }

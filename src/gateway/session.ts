@@ -53,6 +53,9 @@ export class Session {
   private busy = false;
   private upstreamOut: Buffer[] = [];
   private closed = false;
+  /** The role assumed with SET ROLE at start; statements leaving it are refused. */
+  assumedRole: string | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   /** Resolves when both sockets are closed. */
   readonly done: Promise<void>;
@@ -89,6 +92,7 @@ export class Session {
     const { socket } = this.client;
     const role = this.options.upstream.roleForGroups?.(this.facts.identity.groups);
     if (role) await setRole(this.upstream, role);
+    this.assumedRole = role;
     await this.decider.audit('session', {
       event: 'start',
       client_addr: this.facts.clientAddr,
@@ -116,8 +120,27 @@ export class Session {
     socket.on('drain', () => this.upstream.socket.resume());
     this.upstream.socket.on('drain', () => socket.resume());
     this.inbox.push(...this.client.pending);
-    for (const msg of this.upstream.pending) this.relayUpstream([msg]);
+    this.relayUpstream(this.upstream.pending);
+    socket.resume();
+    this.upstream.socket.resume();
+    this.watchExpiry();
     this.pump();
+  }
+
+  /** Ends the session when the identity's credential expires: it may not outlive its token. */
+  private watchExpiry(): void {
+    const expiresAt = this.facts.identity.expiresAt;
+    if (!expiresAt) return;
+    // setTimeout holds at most 2^31-1 ms; re-check in steps for long-lived credentials.
+    const wait = Math.min(expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
+    this.expiryTimer = setTimeout(
+      () => {
+        if (Date.now() < expiresAt.getTime()) return this.watchExpiry();
+        this.fatal('28000', 'the identity token expired; reconnect with a fresh token', true);
+      },
+      Math.max(wait, 0),
+    );
+    this.expiryTimer.unref();
   }
 
   /** Cancels the upstream query in progress (CancelRequest with the gateway's key). */
@@ -284,6 +307,7 @@ export class Session {
   private close(cancel: boolean): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.expiryTimer);
     const upstream = this.upstream.socket;
     const finish = () => {
       if (!upstream.destroyed) upstream.end(terminateMessage());

@@ -76,6 +76,8 @@ export async function connectUpstream(
     const reader = new MessageReader(socket, framer);
     socket.write(startupMessage({ ...extraParameters, user: options.user, database }));
     const result = await login(reader, socket, options, binding, timeoutMs);
+    // Nothing may be lost between login and the session taking the socket over.
+    socket.pause();
     return { socket, framer, pending: reader.detach(), tls: !!options.tls, ...result };
   } catch (err) {
     socket.destroy();

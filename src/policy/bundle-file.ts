@@ -28,11 +28,22 @@ export async function unpackBundle(archive: Buffer): Promise<BundleFiles> {
     const parser = new Parser({
       strict: true,
       onReadEntry(entry: ReadEntry) {
-        if (entry.type !== 'File') {
+        if (entry.type === 'Directory') {
           entry.resume();
           return;
         }
+        // Links and special files would make the archive mean different things to different
+        // readers (and to the auditor's `tar -x`); a bundle holds regular files only.
+        if (!FILE_TYPES.has(entry.type)) {
+          parser.abort(new Error(`${entry.path} is a ${entry.type}, not a regular file`));
+          return;
+        }
         const name = normalizePath(entry.path);
+        const problem = pathProblem(name);
+        if (problem) {
+          parser.abort(new Error(`${JSON.stringify(entry.path)} ${problem}`));
+          return;
+        }
         const chunks: Buffer[] = [];
         entry.on('data', (chunk: Buffer) => {
           total += chunk.length;
@@ -108,6 +119,11 @@ export function bundleData(files: BundleFiles): Record<string, unknown> {
   return data;
 }
 
+/** Merges a data document into `data` at its root; a key defined on both sides is an error. */
+export function mergeData(data: Record<string, unknown>, value: unknown, label: string): void {
+  mergeAt(data, [], value, label);
+}
+
 function mergeAt(root: Record<string, unknown>, path: string[], value: unknown, file: string) {
   if (!isPlainObject(value)) {
     throw new PgwardenError('ERR_BUNDLE_INVALID', `${file} must hold a JSON object`);
@@ -137,8 +153,25 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+
+/**
+ * Why a member path is refused, or null. Paths escaping the bundle, and paths `sha256sum` would
+ * print escaped (backslash, newline), would break the auditor's recipe for the bundle hash.
+ */
+function pathProblem(name: string): string | null {
+  if (name === '') return 'is an empty path';
+  if (name.split('/').some((s) => s === '..')) return 'leaves the bundle';
+  if (/[\\\u0000-\u001f\u007f]/.test(name)) return 'holds a backslash or control character';
+  return null;
+}
+
+/** `./a//b/./c` and `/a/b/c` both name `a/b/c`, as `tar -x` would place them. */
 function normalizePath(path: string): string {
-  return path.replace(/^\.?\/+/, '');
+  return path
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .join('/');
 }
 
 function byteOrder(a: string, b: string): number {

@@ -12,6 +12,7 @@ import {
   sortDiagnostics,
   type Diagnostic,
 } from './diagnostics.js';
+import { hostBuiltinArity } from './builtins/index.js';
 import { supportedBuiltins } from './emit-builtins.js';
 import { emitPolicy } from './emit.js';
 import type * as ir from './ir.js';
@@ -46,8 +47,10 @@ export interface CompileOptions {
   v0Compatible?: boolean;
   /** Optimize the generated functions (default true). */
   optimize?: boolean;
-  /** Validate the finished module with binaryen (default false; costs time). */
+  /** Validate the finished module with the engine (default false; costs time). */
   validate?: boolean;
+  /** OPA's strict builtin errors: a failing builtin aborts evaluation with an error. */
+  strictBuiltinErrors?: boolean;
 }
 
 /** What {@link compileRego} produced; `wasm` is set exactly when `ok`. */
@@ -68,6 +71,11 @@ function plannableBuiltins(): Record<string, number> {
     if (supported.has(name) || name === 'print' || name === 'eq' || name === 'assign') {
       out[name] = arity;
     }
+  }
+  // Host builtins the frontend's table does not list yet, with their declared arity.
+  for (const name of supported) {
+    const arity = hostBuiltinArity(name);
+    if (out[name] === undefined && arity !== undefined) out[name] = arity;
   }
   return out;
 }
@@ -134,6 +142,7 @@ export function compileRego(sources: RegoSource[], options: CompileOptions): Com
     const out = emitPolicy(policy, {
       optimize: options.optimize !== false,
       validate: options.validate === true,
+      strictBuiltinErrors: options.strictBuiltinErrors === true,
     });
     return {
       ok: true,

@@ -73,14 +73,30 @@ export const RUNTIME_BUILTINS: Readonly<Record<string, string>> = {
   union: 'rt_union',
 };
 
+/**
+ * Runtime builtins that return undefined for inputs they leave to a host implementation
+ * (lower/upper map ASCII in the module and hand other text to JavaScript's Unicode tables).
+ */
+const HOST_FALLBACK: Readonly<Record<string, string>> = { lower: 'lower', upper: 'upper' };
+
+/** Builtins whose undefined result is not an error even under strict builtin errors. */
+export const MAY_BE_UNDEFINED = new Set(['max', 'min']);
+
 /** How generated code reaches one builtin. */
 export type BuiltinRoute =
-  { kind: 'runtime'; fn: string } | { kind: 'host'; wireName: string } | { kind: 'unsupported' };
+  | { kind: 'runtime'; fn: string; fallback?: string }
+  | { kind: 'host'; wireName: string }
+  | { kind: 'unsupported' };
 
 /** Where the named builtin runs. */
 export function routeBuiltin(name: string): BuiltinRoute {
   const fn = RUNTIME_BUILTINS[name];
-  if (fn !== undefined) return { kind: 'runtime', fn };
+  const fallback = HOST_FALLBACK[name];
+  if (fn !== undefined) {
+    return fallback
+      ? { kind: 'runtime', fn, fallback: hostBuiltinWireName(fallback) }
+      : { kind: 'runtime', fn };
+  }
   if (Object.prototype.hasOwnProperty.call(HOST_BUILTINS, name)) {
     return { kind: 'host', wireName: hostBuiltinWireName(name) };
   }

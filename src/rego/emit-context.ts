@@ -5,6 +5,7 @@
  */
 import type * as ir from './ir.js';
 import { StaticData } from './emit-statics.js';
+import { hostBuiltinArity } from './builtins/index.js';
 import { routeBuiltin } from './emit-builtins.js';
 import { wasm, type Expr } from './wasm-builder.js';
 
@@ -25,8 +26,10 @@ export class EmitContext {
 
   constructor(
     readonly policy: ir.Policy,
-    private readonly runtimeNames: ReadonlySet<string>,
+    private readonly runtimeParams: ReadonlyMap<string, number>,
     staticBase: number,
+    /** Strict builtin errors: a builtin failing aborts evaluation instead of being undefined. */
+    readonly strict = false,
   ) {
     this.statics = new StaticData(staticBase);
     // Boolean values in the runtime layout: type 2, value at +4.
@@ -37,8 +40,15 @@ export class EmitContext {
 
   /** Name under which generated code calls a runtime export such as `rt_dot`. */
   runtimeFn(exportName: string): string {
-    if (!this.runtimeNames.has(exportName)) throw new Error(`runtime has no export ${exportName}`);
+    if (!this.runtimeParams.has(exportName)) {
+      throw new Error(`runtime has no export ${exportName}`);
+    }
     return exportName;
+  }
+
+  /** True when `name` is a planned function of this policy (not a builtin). */
+  isPlanned(name: string): boolean {
+    return this.funcs.has(name);
   }
 
   /** Wasm function name of a planned function. */
@@ -83,17 +93,36 @@ export class EmitContext {
     const m = wasm;
     if (this.funcs.has(name)) return m.call(this.funcName(name), args);
     const route = routeBuiltin(name);
-    if (route.kind === 'runtime') return m.call(this.runtimeFn(route.fn), args);
-    if (route.kind === 'host') {
-      if (args.length > 4) throw new Error(`builtin ${name} takes more than 4 arguments`);
-      let use = this.hostBuiltins.get(route.wireName);
-      if (!use) {
-        use = { id: this.hostBuiltins.size, wireName: route.wireName, arity: args.length };
-        this.hostBuiltins.set(route.wireName, use);
-      }
-      return m.call(`opa_builtin${args.length}`, [m.i32.const(use.id), m.i32.const(0), ...args]);
-    }
     const where = loc ? ` at ${this.file(loc.file)}:${loc.row}:${loc.col}` : '';
+    if (route.kind === 'runtime') {
+      const want = this.runtimeParams.get(route.fn);
+      if (want !== args.length) {
+        throw new Error(`${name} takes ${want ?? '?'} argument(s), got ${args.length}${where}`);
+      }
+      return m.call(this.runtimeFn(route.fn), args);
+    }
+    if (route.kind === 'host') {
+      const want = hostBuiltinArity(name);
+      if (want !== undefined && want !== args.length) {
+        throw new Error(`${name} takes ${want} argument(s), got ${args.length}${where}`);
+      }
+      return this.hostCall(route.wireName, args, name, where);
+    }
     throw new Error(`unsupported builtin ${name}${where}`);
+  }
+
+  /** `opa_builtinN(id, 0, args...)`: a host builtin through the SDK. */
+  hostCall(wireName: string, args: Expr[], name = wireName, where = ''): Expr {
+    if (args.length > 4) throw new Error(`builtin ${name} takes more than 4 arguments${where}`);
+    let use = this.hostBuiltins.get(wireName);
+    if (!use) {
+      use = { id: this.hostBuiltins.size, wireName, arity: args.length };
+      this.hostBuiltins.set(wireName, use);
+    }
+    return wasm.call(`opa_builtin${args.length}`, [
+      wasm.i32.const(use.id),
+      wasm.i32.const(0),
+      ...args,
+    ]);
   }
 }

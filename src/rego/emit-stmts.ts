@@ -9,6 +9,7 @@
 import type * as ir from './ir.js';
 import type { EmitContext } from './emit-context.js';
 import { wasm, type Expr } from './wasm-builder.js';
+import { MAY_BE_UNDEFINED, routeBuiltin } from './emit-builtins.js';
 
 /** An enclosing IR block: its Wasm label and the `with` frames opened inside it. */
 interface Frame {
@@ -344,9 +345,41 @@ export class FunctionEmitter {
 
   private callStmt(s: ir.CallStmt): Expr[] {
     const m = this.m;
-    const args = s.args.map((a) => this.operand(a));
-    const value = this.ctx.callFunc(s.func, args, s.loc);
-    return [this.set(s.result, value), this.fail(m.i32.eqz(this.get(s.result)))];
+    const args = (): Expr[] => s.args.map((a) => this.operand(a));
+    let call: Expr;
+    if (s.func === 'time.add_date' && s.args.length === 4) {
+      // The host computes the calendar delta; adding it here keeps every nanosecond digit.
+      const delta = this.ctx.hostCall('pgwarden.time.add_date_delta', args(), s.func);
+      call = this.call('rt_plus', [this.operand(s.args[0] as ir.Operand), delta]);
+    } else {
+      call = this.ctx.callFunc(s.func, args(), s.loc);
+    }
+    const out = [this.set(s.result, call)];
+    if (this.ctx.isPlanned(s.func)) {
+      out.push(this.fail(m.i32.eqz(this.get(s.result))));
+      return out;
+    }
+    const route = routeBuiltin(s.func);
+    if (route.kind === 'runtime' && route.fallback) {
+      // Undefined from the module's fast path: let the host implementation answer.
+      out.push(
+        m.if(
+          m.i32.eqz(this.get(s.result)),
+          this.set(s.result, this.ctx.hostCall(route.fallback, args(), s.func)),
+        ),
+      );
+    }
+    if (this.ctx.strict) {
+      // Undefined is an error, except for builtins (max, min) whose undefined is a result.
+      const name = this.ctx.cstring(s.func);
+      const undefinedResult = m.i32.eqz(this.get(s.result));
+      const failed = MAY_BE_UNDEFINED.has(s.func)
+        ? m.i32.and(undefinedResult, this.call('rt_has_error', []))
+        : undefinedResult;
+      out.push(m.if(failed, this.call('rt_builtin_error', [m.i32.const(name)])));
+    }
+    out.push(this.fail(m.i32.eqz(this.get(s.result))));
+    return out;
   }
 
   private callDynamic(s: ir.CallDynamicStmt): Expr[] {

@@ -8,6 +8,7 @@
 import type * as ir from './ir.js';
 import { EmitContext } from './emit-context.js';
 import { FunctionEmitter } from './emit-stmts.js';
+import { ARITH_BUILTIN } from './builtins/index.js';
 import { runtimeWasm } from './runtime/locate.js';
 import { wasm as m, type Expr } from './wasm-builder.js';
 import {
@@ -54,6 +55,8 @@ export interface EmitOptions {
   optimize?: boolean;
   /** Validate the module with the engine's own compiler (WebAssembly.validate). */
   validate?: boolean;
+  /** A failing builtin raises an error instead of making its expression undefined. */
+  strictBuiltinErrors?: boolean;
 }
 
 let runtime: { bytes: Uint8Array; info: RuntimeInfo } | undefined;
@@ -75,9 +78,16 @@ function jsonText(ctx: EmitContext, value: unknown): Expr {
 /** Generates the module for a planned policy. */
 export function emitPolicy(policy: ir.Policy, options: EmitOptions = {}): EmitResult {
   const rt = runtimeInfo();
-  const names = new Set(rt.exports.map((e) => e.name));
-  const ctx = new EmitContext(policy, names, rt.staticEnd);
+  const params = new Map<string, number>();
+  for (const e of rt.exports) if (e.kind === 0) params.set(e.name, rt.funcParams[e.index] ?? 0);
+  for (const [name, index] of rt.importedFuncs) {
+    params.set(name.replace(/^env\./, ''), rt.funcParams[index] ?? 0);
+  }
+  const ctx = new EmitContext(policy, params, rt.staticEnd, options.strictBuiltinErrors === true);
   const functions: NewFunction[] = [];
+  // Registered first (id 0): exact big-integer and decimal arithmetic in the host.
+  ctx.hostCall(ARITH_BUILTIN, [m.i32.const(0), m.i32.const(0), m.i32.const(0)]);
+  const arithId = ctx.hostBuiltins.get(ARITH_BUILTIN)?.id ?? 0;
 
   // 1. Planned functions: params are input, data, then the function's own arguments.
   for (const f of policy.funcs) {
@@ -160,6 +170,7 @@ export function emitPolicy(policy: ir.Policy, options: EmitOptions = {}): EmitRe
         m.drop(m.memory.grow(m.i32.sub(m.i32.const(pages), m.memory.size()))),
       ),
       m.call(RUNTIME_START, []),
+      m.call('rt_set_arith', [m.i32.const(arithId)]),
       m.memory.init(
         segment,
         m.i32.const(ctx.statics.base),

@@ -19,3 +19,7 @@ export { formatDiagnostic, hasErrors } from './diagnostics.js';
 export type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 export type * as RegoAst from './ast.js';
 export type * as RegoIr from './ir.js';
+export { runRegoTests } from './testing/command.js';
+export type { TestCommandOptions } from './testing/command.js';
+export { runTests } from './testing/runner.js';
+export type { TestOptions, TestReport, TestResult, TestStatus } from './testing/runner.js';

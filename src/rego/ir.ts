@@ -291,8 +291,10 @@ export interface ResultSetAddStmt extends StmtBase {
 
 /**
  * Run `block` with `local` (input or data) replaced by a copy in which the value at `path`
- * (string constant indexes) is `value`; the old value is restored afterwards. An empty path
- * replaces the whole document.
+ * (string constant indexes) is `value` (missing or non-object intermediate documents become
+ * objects, as OPA's upsert does); the old value is restored afterwards, also when a BreakStmt
+ * leaves the block. An empty path replaces the whole document. The planner may assign the
+ * local inside the block (it restores the original document around the rest of the body).
  */
 export interface WithStmt extends StmtBase {
   type: 'WithStmt';

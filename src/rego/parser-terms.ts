@@ -249,17 +249,14 @@ export class TermParser {
     }
   }
 
+  /** Unary minus: OPA accepts it only on a number literal (`-1`, `- 1`), never on `-x`. */
   private parseUnary(ctx: TermContext): ast.Term {
     if (this.isPunct('-')) {
       const minus = this.next();
       const n = this.peek();
-      if (n.kind === 'number' && !n.ws) {
-        this.next();
-        return this.parseRefRest({ type: 'number', loc: this.loc(minus), value: '-' + n.value });
-      }
-      const operand = this.parseUnary(ctx);
-      const zero: ast.NumberTerm = { type: 'number', loc: this.loc(minus), value: '0' };
-      return call('minus', [zero, operand], this.loc(minus));
+      if (n.kind !== 'number') this.error(minus, 'unary - can only be used with numeric literals');
+      this.next();
+      return this.parseRefRest({ type: 'number', loc: this.loc(minus), value: '-' + n.value });
     }
     return this.parseOperand(ctx);
   }

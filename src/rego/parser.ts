@@ -204,6 +204,9 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
     head.assign = p.next().value === ':=';
     head.value = p.parseMembership({});
   }
+  if (p.isWord('with')) {
+    p.error(p.peek(), 'expressions using with keyword cannot be used for rule head');
+  }
   if (isDefault) {
     if (head.value === undefined) p.error(headStart, 'default rule must have a value');
     return { loc, kind: ruleKind(head), default: true, head, body: [trueExpr(loc)], file: p.file };

@@ -65,7 +65,7 @@ function planFrom(
     if (el.type === 'string') {
       const child = node.children.get(el.value);
       if (child === undefined) {
-        return planBasePath(fp, node.path, [el, ...path.slice(i + 1)], k);
+        return planBasePath(fp, node.path, path.slice(i), k);
       }
       node = child;
       i++;
@@ -103,7 +103,43 @@ export function planBasePath(
     fp.emit({ type: 'DotStmt', source: src, key: op.str(fp.ctx.str(seg)), target });
     src = op.local(target);
   }
-  fp.walkPath(src, rest, 0, k);
+  let i = 0;
+  for (; i < rest.length; i++) {
+    const el = rest[i]!;
+    if (el.type === 'string') {
+      const target = fp.newLocal();
+      fp.emit({ type: 'DotStmt', source: src, key: op.str(fp.ctx.str(el.value)), target });
+      src = op.local(target);
+    } else if (el.type === 'number' && /^\d+$/.test(el.value)) {
+      src = op.local(integerKey(fp, src, el));
+    } else {
+      break;
+    }
+  }
+  fp.walkPath(src, rest, i, k);
+}
+
+/**
+ * `data.x[2]`: base documents are addressed by path strings in OPA, so an integer key finds
+ * array index 2 or object key "2"; try the number first, then its text.
+ */
+function integerKey(fp: FuncPlanner, src: ir.Operand, el: ast.NumberTerm): ir.Local {
+  const target = fp.newLocal();
+  fp.emit({ type: 'ResetLocalStmt', target });
+  const num = fp.newLocal();
+  fp.emit({ type: 'MakeNumberIntStmt', value: Number(el.value), target: num });
+  const byNumber: ir.Block = {
+    stmts: [{ type: 'DotStmt', source: src, key: op.local(num), target }],
+  };
+  const byText: ir.Block = {
+    stmts: [
+      { type: 'IsUndefinedStmt', source: target },
+      { type: 'DotStmt', source: src, key: op.str(fp.ctx.str(el.value)), target },
+    ],
+  };
+  fp.emit({ type: 'BlockStmt', blocks: [byNumber, byText] });
+  fp.emit({ type: 'IsDefinedStmt', source: target });
+  return target;
 }
 
 function isMocked(fp: FuncPlanner, path: string[]): boolean {
@@ -130,9 +166,17 @@ export function planNodeBody(fp: FuncPlanner, node: TreeNode): ir.Local {
     const fn = child.ruleSet?.kind === 'function' && child.ruleSet.arity !== 0;
     if (fn && child.children.size === 0) continue;
     const block = fp.block(() => {
-      planFrom(fp, child, [], 0, (v) =>
-        fp.emit({ type: 'ObjectInsertStmt', key: op.str(fp.ctx.str(name)), value: v, object: obj }),
-      );
+      planFrom(fp, child, [], 0, (v) => {
+        const key = op.str(fp.ctx.str(name));
+        // Under rules of the node itself, a child path that is also a key they produce must
+        // agree with it (OPA: "object keys must be unique").
+        if (set !== undefined) {
+          const message = 'object keys must be unique';
+          fp.emit({ type: 'ObjectInsertOnceStmt', key, value: v, object: obj, message });
+        } else {
+          fp.emit({ type: 'ObjectInsertStmt', key, value: v, object: obj });
+        }
+      });
     });
     fp.emit({ type: 'BlockStmt', blocks: [block] });
   }

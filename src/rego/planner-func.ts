@@ -39,16 +39,47 @@ export class FuncPlanner {
     this.curr.push(stmt);
   }
 
+  /** How many IR blocks enclose the statements being emitted (for BreakStmt). */
+  depth = 0;
+
+  /** Leave every block opened since `base` (the depth outside the block to leave). */
+  breakTo(base: number): void {
+    this.emit({ type: 'BreakStmt', index: this.depth - base - 1 });
+  }
+
   /** Run `fn` collecting its statements into a new block. */
   block(fn: () => void): ir.Block {
     const saved = this.curr;
     this.curr = [];
+    this.depth++;
     try {
       fn();
       return { stmts: this.curr };
     } finally {
       this.curr = saved;
+      this.depth--;
     }
+  }
+
+  /**
+   * Negation: succeeds when `plan` finds no solution. A NotStmt alone would not do: a block
+   * whose expression iterates (a scan) always runs to its end. So the first solution sets a
+   * flag and breaks out of every scan; the negation then checks the flag is unset.
+   */
+  negate(plan: (k: () => void) => void): void {
+    const found = this.newLocal();
+    this.emit({ type: 'ResetLocalStmt', target: found });
+    const base = this.depth;
+    const inner = this.scoped(() =>
+      this.block(() =>
+        plan(() => {
+          this.emit({ type: 'AssignVarStmt', source: op.bool(true), target: found });
+          this.breakTo(base);
+        }),
+      ),
+    );
+    this.emit({ type: 'BlockStmt', blocks: [inner] });
+    this.emit({ type: 'IsUndefinedStmt', source: found });
   }
 
   /** Run `fn` with the var bindings restored afterwards (closures, negation, rules). */
@@ -100,10 +131,7 @@ export class FuncPlanner {
   planExpr(e: ast.Expr, k: () => void): void {
     if (e.with.length > 0) return planWith(this, e, k);
     if (e.negated) {
-      const inner = this.scoped(() =>
-        this.block(() => this.planExprInner({ ...e, negated: false }, () => {})),
-      );
-      this.emit({ type: 'NotStmt', block: inner });
+      this.negate((found) => this.planExprInner({ ...e, negated: false }, found));
       return k();
     }
     this.planExprInner(e, k);
@@ -155,8 +183,7 @@ export class FuncPlanner {
         this.block(() => {
           if (e.key !== undefined) this.vars.set(e.key.name, key);
           this.vars.set(e.value.name, value);
-          const body = this.scoped(() => this.block(() => this.planBody(e.body, () => {})));
-          this.emit({ type: 'NotStmt', block: body });
+          this.negate((found) => this.planBody(e.body, found));
           this.emit({ type: 'AssignVarStmt', source: op.bool(true), target: failed });
         }),
       );
@@ -263,14 +290,14 @@ export class FuncPlanner {
   }
 
   private planVar(t: ast.VarTerm, k: (o: ir.Operand) => void): void {
+    const l = this.vars.get(t.name);
+    if (l !== undefined) return k(op.local(l));
     if (t.name === 'input') {
       // Without input, `input` is undefined like any missing document.
       this.emit({ type: 'IsDefinedStmt', source: ir.INPUT });
       return k(op.local(ir.INPUT));
     }
     if (t.name === 'data') return planDataRef(this, [], k);
-    const l = this.vars.get(t.name);
-    if (l !== undefined) return k(op.local(l));
     this.unsafe(t);
   }
 
@@ -314,7 +341,9 @@ export class FuncPlanner {
   /** Plan a reference, iterating over unbound vars in its path. */
   planRef(t: ast.RefTerm, k: (o: ir.Operand) => void): void {
     const head = t.head;
-    if (head.type === 'var' && head.name === 'data') return planDataRef(this, t.path, k);
+    if (head.type === 'var' && head.name === 'data' && !this.vars.has('data')) {
+      return planDataRef(this, t.path, k);
+    }
     this.planTerm(head, (src) => this.walkPath(src, t.path, 0, k));
   }
 

@@ -78,22 +78,45 @@ function ruleBlock(
   target: ir.Local,
   message: string,
 ): ir.Block {
+  const base = fp.depth;
+  // A constant value cannot conflict with itself: the first solution ends the body (OPA's
+  // early exit), so iteration stops as soon as `allow` is known to be true.
+  const constant = isGround(rule.head.value!);
   return fp.scoped(() =>
     fp.block(() => {
       fp.vars.clear();
       bindArgs(fp, rule.head.args ?? [], args, 0, () =>
-        planBodyThen(fp, rule, [rule.head.value!], ([value]) =>
+        planBodyThen(fp, rule, [rule.head.value!], ([value]) => {
           fp.emit({
             type: 'AssignVarOnceStmt',
             source: value!,
             target,
             loc: fp.loc(rule.head.value?.loc ?? rule.loc),
             message,
-          }),
-        ),
+          });
+          if (constant) fp.breakTo(base);
+        }),
       );
     }),
   );
+}
+
+/** True for terms without vars, refs, calls or comprehensions. */
+function isGround(t: ast.Term): boolean {
+  switch (t.type) {
+    case 'null':
+    case 'boolean':
+    case 'number':
+    case 'string':
+      return true;
+    case 'array':
+    case 'set':
+      return t.items.every(isGround);
+    case 'object':
+      return t.entries.every(([k, v]) => isGround(k) && isGround(v));
+    default:
+      return false;
+  }
 }
 
 function bindArgs(

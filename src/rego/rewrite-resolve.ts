@@ -7,6 +7,7 @@
  */
 
 import type * as ast from './ast.js';
+import { checkDeclarations } from './check-decl.js';
 import { diagnostic, type Diagnostic } from './diagnostics.js';
 
 /** A rule with the module it comes from and its place in the rule tree. */
@@ -72,6 +73,7 @@ export function buildRuleIndex(
     packageNode(root, m.package.path);
   }
   for (const m of modules) {
+    checkDeclarations(m, diags);
     const k = pathKey(m.package.path);
     const resolver = new Resolver(m, pkgRules.get(k)!, pkgFuncs.get(k)!, builtins, diags);
     for (const r of m.rules) {
@@ -298,7 +300,10 @@ class Resolver {
     const dotted = [head.name, ...op.path.map((p) => (p as ast.StringTerm).value)].join('.');
     if (head.name === 'data') return op;
     // A rule (not a function) named like a builtin does not hide it: `lt := 1` and `a < b`.
-    const builtinWins = this.builtins[dotted] !== undefined && !this.funcNames.has(head.name);
+    const builtinWins =
+      this.builtins[dotted] !== undefined &&
+      !this.funcNames.has(head.name) &&
+      !this.imports.has(head.name);
     if (
       !this.locals.has(head.name) &&
       !builtinWins &&

@@ -30,6 +30,8 @@ export interface RuntimeInfo {
   dataCount: number;
   /** First byte past the runtime's static data (16-aligned): where policy statics go. */
   staticEnd: number;
+  /** Parameter count of every function, by function index. */
+  funcParams: number[];
 }
 
 class Reader {
@@ -93,7 +95,9 @@ export function readRuntime(bytes: Uint8Array): RuntimeInfo {
     startIndex: undefined,
     dataCount: 0,
     staticEnd: 0,
+    funcParams: [],
   };
+  const typeParams: number[] = [];
   while (r.pos < bytes.length) {
     const id = r.byte();
     const size = r.u32();
@@ -102,15 +106,24 @@ export function readRuntime(bytes: Uint8Array): RuntimeInfo {
     if (id === 0) continue; // custom sections (names) are dropped
     info.sections.push({ id, body });
     const s = new Reader(body);
-    if (id === 1) info.typeCount = s.u32();
-    else if (id === 2) {
+    if (id === 1) {
+      info.typeCount = s.u32();
+      for (let i = 0; i < info.typeCount; i++) {
+        if (s.byte() !== 0x60) throw new Error('runtime type is not a function type');
+        const params = s.u32();
+        s.pos += params;
+        typeParams.push(params);
+        const results = s.u32();
+        s.pos += results;
+      }
+    } else if (id === 2) {
       const n = s.u32();
       for (let i = 0; i < n; i++) {
         const mod = s.name();
         const field = s.name();
         const kind = s.byte();
         if (kind === 0) {
-          s.u32();
+          info.funcParams.push(typeParams[s.u32()] ?? 0);
           info.importedFuncs.set(`${mod}.${field}`, info.importedFuncCount++);
         } else if (kind === 1) {
           s.byte();
@@ -121,8 +134,11 @@ export function readRuntime(bytes: Uint8Array): RuntimeInfo {
           s.byte();
         }
       }
-    } else if (id === 3) info.definedFuncCount = s.u32();
-    else if (id === 7) {
+    } else if (id === 3) {
+      info.definedFuncCount = s.u32();
+      for (let i = 0; i < info.definedFuncCount; i++)
+        info.funcParams.push(typeParams[s.u32()] ?? 0);
+    } else if (id === 7) {
       const n = s.u32();
       for (let i = 0; i < n; i++) {
         const name = s.name();

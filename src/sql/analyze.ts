@@ -3,6 +3,7 @@
  * repeated statement costs one map lookup. Usable without a database (`pgwarden analyze`).
  */
 import type { StatementFacts } from './types.js';
+import { PgwardenError } from '../errors.js';
 import { maskCardNumbers } from '../masking/detect.js';
 import type { CatalogSnapshot } from './catalog.js';
 import { LruCache } from './lru.js';
@@ -69,7 +70,17 @@ function factsOf(
   searchPath: string[],
 ): StatementFacts {
   const ctx: Ctx = { catalog, searchPath, out: new Collector(), viewDepth: 0 };
-  const core = analyseStatement(stmt.node, ctx);
+  let core;
+  try {
+    core = analyseStatement(stmt.node, ctx);
+  } catch (err) {
+    // The walk is recursive; an expression nested thousands deep exhausts the stack. Such a
+    // statement is refused like an unclassified one rather than failing in an unexpected way.
+    if (!(err instanceof RangeError)) throw err;
+    throw new PgwardenError('ERR_SQL_UNCLASSIFIED', 'statement is nested too deeply to analyse', {
+      cause: err,
+    });
+  }
   const text = maskCardNumbers(stmt.text);
   const facts: StatementFacts = {
     kind: core.kind,

@@ -64,9 +64,18 @@ export function createAnalyzer(options: AnalyzerOptions = {}): CatalogAnalyzer {
         cause: err,
       });
     } finally {
-      entry.loading = undefined;
       await client.end().catch(() => undefined);
     }
+  }
+
+  /** Starts a load unless one is under way; the entry forgets it once it settles. */
+  function startLoad(database: string, entry: Entry): Promise<CatalogSnapshot> {
+    if (entry.loading) return entry.loading;
+    const loading: Promise<CatalogSnapshot> = load(database, entry).finally(() => {
+      if (entry.loading === loading) entry.loading = undefined;
+    });
+    entry.loading = loading;
+    return loading;
   }
 
   async function catalog(database: string): Promise<CatalogSnapshot | undefined> {
@@ -78,15 +87,13 @@ export function createAnalyzer(options: AnalyzerOptions = {}): CatalogAnalyzer {
     }
     const current = entry.snapshot;
     if (current) {
-      if (Date.now() - current.loadedAt > maxAge && !entry.loading) {
+      if (Date.now() - current.loadedAt >= maxAge && !entry.loading) {
         // Stale but usable: refresh in the background, keep answering from the old snapshot.
-        entry.loading = load(database, entry);
-        entry.loading.catch(() => undefined);
+        startLoad(database, entry).catch(() => undefined);
       }
       return current;
     }
-    entry.loading ??= load(database, entry);
-    return entry.loading;
+    return startLoad(database, entry);
   }
 
   function invalidate(database: string): void {

@@ -125,12 +125,12 @@ export function rangeVarRel(
   } else if (rel) {
     columns = rel.columns.map((c) => ({ name: c, lin: columnLin(`${table}.${c}`) }));
   }
-  return {
-    alias,
-    schema,
-    table,
-    columns: columns && renameCols(columns, colNames),
-  };
+  if (columns === null && colNames.length > 0) {
+    // `cards AS t(a, b)` renames columns the analyser cannot see: `t.a` may be any of them.
+    const anyColumn = { ...emptyLin(), unknown: true, wholeRow: new Set([table]) };
+    return { alias, schema, table, columns: null, anyColumn };
+  }
+  return { alias, schema, table, columns: columns && renameCols(columns, colNames) };
 }
 
 function aliasOf(alias: Alias | undefined): { name: string | undefined; cols: string[] } {

@@ -117,10 +117,14 @@ export class Collector {
     if (!fact.operations.includes(op)) fact.operations.push(op);
   }
 
-  /** Records the columns a value derives from, as read or as filtered on. */
+  /**
+   * Records the columns a value derives from, as read or as filtered on. A whole row counts as
+   * `schema.table.*`, so a policy sees it even when the table's columns are not known.
+   */
   use(lin: Lin, mode: Mode): void {
     const into = mode === 'read' ? this.read : this.filtered;
     for (const s of lin.sources) into.add(s);
+    for (const t of lin.wholeRow) into.add(`${t}.*`);
   }
 
   /**

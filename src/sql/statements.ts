@@ -16,7 +16,7 @@ import type {
 } from 'libpg-query';
 import type { CopyFact } from './types.js';
 import { PgwardenError } from '../errors.js';
-import { walkExpr } from './expr.js';
+import { relColumns, walkExpr } from './expr.js';
 import { rangeVarRel } from './from.js';
 import { as, constInt, str, strings, unwrap, type Body } from './nodes.js';
 import {
@@ -129,9 +129,9 @@ function copy(s: CopyStmt, ctx: Ctx): StatementCore {
         return { name, lin };
       });
     } else {
-      outputs = [
-        { name: '*', lin: { ...emptyLin(), unknown: true, wholeRow: new Set([rel.table ?? '']) } },
-      ];
+      // No catalog: the whole row is copied, columns unknown.
+      outputs = relColumns(rel);
+      for (const o of outputs) ctx.out.use(o.lin, 'read');
     }
   }
   const copiesData = !s.is_from && (target === 'file' || target === 'program');
@@ -178,6 +178,10 @@ function utility(type: string, body: Body, ctx: Ctx): StatementCore {
   }
   utilityTables(type, body, ctx);
   const result = core(classified.kind, classified.commandTag);
+  // SET, RESET and SHOW name their setting (`search_path`, `role`, `session_authorization`).
+  if (type === 'VariableSetStmt' || type === 'VariableShowStmt') {
+    if (typeof body.name === 'string') result.handle = body.name.toLowerCase();
+  }
   if (type === 'ViewStmt') analyseQuery((body as ViewStmt).query, null, ctx, 'read');
   if (type === 'VariableShowStmt') {
     const name = String(body.name ?? '').toLowerCase();

@@ -76,8 +76,9 @@ export interface StatementFacts {
   fingerprint: string;
   /**
    * The cursor or prepared statement a statement names (DECLARE, FETCH, MOVE, CLOSE, PREPARE,
-   * EXECUTE, DEALLOCATE). The outputs of DECLARE and PREPARE describe the rows a later FETCH or
-   * EXECUTE returns; FETCH and EXECUTE themselves report one unknown output.
+   * EXECUTE, DEALLOCATE), or the setting of SET, RESET and SHOW (`search_path`, `role`). The
+   * outputs of DECLARE and PREPARE describe the rows a later FETCH or EXECUTE returns; FETCH and
+   * EXECUTE themselves report one unknown output.
    */
   handle?: string;
 }

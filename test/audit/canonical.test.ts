@@ -48,6 +48,12 @@ describe('canonical serialiser', () => {
     );
   });
 
+  it('keeps a __proto__ key as an ordinary member, in both serialisers', () => {
+    const v = JSON.parse('{"__proto__":{"4111111111111111":1},"a":"4111111111111111"}');
+    expect(canonicalJson(v, true)).toBe(canonicalize(scrubValue(v)));
+    expect(canonicalJson(v, true)).toBe('{"__proto__":{"[card-number]":1},"a":"[card-number]"}');
+  });
+
   it('follows JSON for values JSON drops or cannot hold', () => {
     const date = new Date('2026-01-01T00:00:00Z');
     const v = { a: undefined, b: [undefined, () => 1], c: NaN, d: date, e: 10n };
@@ -71,6 +77,15 @@ describe('maskCardNumbers (the masking detector, with a fast path)', () => {
     const digest = `${'ab'.repeat(12)}4111111111111111${'cd'.repeat(12)}`;
     expect(digest).toHaveLength(64);
     expect(maskCardNumbers(digest)).toBe(digest);
+  });
+
+  it('also masks what the detector takes for a decimal fraction', () => {
+    expect(maskCardNumbers('0,0 4111111111111111 x')).toBe('0,0 [card-number] x');
+    expect(maskCardNumbers('0.5 4111 1111 1111 1111')).toBe('0.5 [card-number]');
+    expect(maskCardNumbers('0.5 12345678901234567890123 4111111111111111')).not.toContain(
+      '4111111111111111',
+    );
+    expect(maskCardNumbers('1.5 1733251234567890')).toBe('1.5 1733251234567890');
   });
 
   it('is idempotent, so text the gateway masked is recorded unchanged', () => {

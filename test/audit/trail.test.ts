@@ -141,3 +141,32 @@ describe('argument checks', () => {
     );
   });
 });
+
+describe('signing key and timed checkpoints', () => {
+  it('creates the key file with mode 0600 and loads the same key again', async () => {
+    const file = join(dir, 'keys', 'audit.jwk');
+    const created = await loadOrCreateSigningKey(file);
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const loaded = await loadOrCreateSigningKey(file);
+    expect(loaded.kid).toBe(created.kid);
+    expect(loaded.publicJwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
+    expect(JSON.stringify(loaded.publicJwk)).not.toContain('"d"');
+  });
+
+  it('checkpoints records older than checkpointSeconds', async () => {
+    const trail = await openAuditTrail({
+      dir,
+      durability: 'strict',
+      instance: 'gw',
+      checkpointSeconds: 0.05,
+    });
+    await trail.append('decision', { n: 1 });
+    await new Promise((r) => setTimeout(r, 150));
+    await trail.flush();
+    const [file] = await chainFiles(dir);
+    const records = await lines(join(dir, file!));
+    expect(records.at(-1)).toMatchObject({ kind: 'checkpoint', reason: 'time', seq: 3 });
+    await trail.close();
+  });
+});

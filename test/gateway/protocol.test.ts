@@ -122,6 +122,33 @@ describe('client protocol handling', () => {
     raw.end();
   });
 
+  it('ends a session when the identity token expires', async () => {
+    const expiring = await startTestGateway({
+      verifier: {
+        async verify() {
+          return {
+            subject: 'short-lived',
+            issuer: 'https://test.invalid',
+            groups: [],
+            claims: {},
+            kind: 'oidc',
+            expiresAt: new Date(Date.now() + 400),
+          };
+        },
+      },
+    });
+    try {
+      const client = await expiring.connect(database);
+      const ended = new Promise<Error>((resolve) => client.on('error', resolve));
+      expect((await client.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+      const err = await ended;
+      expect((err as pg.DatabaseError).code).toBe('28000');
+      expect(err.message).toMatch(/expired/);
+    } finally {
+      await expiring.close();
+    }
+  });
+
   it('refuses replication connections', async () => {
     const raw = await RawClient.connect(gw.gateway.address.port);
     raw.write(startupMessage({ user: 'raw', database, replication: 'database' }));

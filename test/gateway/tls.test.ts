@@ -109,6 +109,15 @@ describe('upstream role', () => {
       const client = await gw.connect(database);
       const { rows } = await client.query('SELECT current_user AS u');
       expect(rows[0].u).toBe(role);
+      for (const escape of [
+        'RESET ROLE',
+        'SET ROLE postgres',
+        "SELECT set_config('role', 'none', false)",
+      ]) {
+        const err = await client.query(escape).catch((e: unknown) => e);
+        expect((err as Error).message, escape).toMatch(/would leave the role/);
+      }
+      expect((await client.query('SELECT current_user AS u')).rows[0].u).toBe(role);
       await client.end();
       const other = await gw.connect(database, 'test:someone:web');
       expect((await other.query('SELECT current_user AS u')).rows[0].u).toBe('postgres');

@@ -90,6 +90,20 @@ describe('catalog-backed analysis', () => {
     expect((await facts('SELECT * FROM late')).outputs).toBe('x<-[public.late.x]!');
   });
 
+  it('refreshes a snapshot older than maxAgeMs in the background', async () => {
+    const eager = createAnalyzer({
+      catalogConnection: (db) => ({ ...testServer(), database: db }),
+      maxAgeMs: 0,
+    });
+    const first = await eager.catalog(database);
+    await client.query('CREATE TABLE later_still (y int)');
+    // The stale snapshot still answers while the reload runs.
+    expect(await eager.catalog(database)).toBe(first);
+    await expect.poll(async () => (await eager.catalog(database)) !== first).toBe(true);
+    const [f] = await eager.analyze('SELECT * FROM later_still', { database });
+    expect(f!.outputs.map((o) => o.name)).toEqual(['y']);
+  });
+
   it('fails closed with ERR_UPSTREAM when the catalog cannot be loaded', async () => {
     const broken = createAnalyzer({
       catalogConnection: () => ({ ...testServer(), password: 'wrong-password' }),

@@ -228,6 +228,22 @@ describe('lineage with a catalog', () => {
     expect(await serverNames(sql)).toEqual(names);
   });
 
+  it('COPY TO STDOUT reports the lineage of the copied columns', async () => {
+    expect(await outputs('COPY cards TO STDOUT')).toEqual([
+      `id<-[${C}.id]!`,
+      `pan<-[${C}.pan]!`,
+      `merchant_id<-[${C}.merchant_id]!`,
+      `holder<-[${C}.holder]!`,
+    ]);
+    expect(await outputs('COPY card_view (card_number) TO STDOUT')).toEqual([
+      `card_number<-[public.card_view.card_number,${C}.pan]!`,
+    ]);
+  });
+
+  it('column aliases on a table rename its columns in order', async () => {
+    expect(await outputs('SELECT t.pan FROM cards AS t(pan)')).toEqual([`pan<-[${C}.id]!`]);
+  });
+
   it('DECLARE CURSOR carries the cursor query lineage', async () => {
     expect(await outputs('DECLARE c1 CURSOR FOR SELECT card_number FROM card_view')).toEqual([
       `card_number<-[public.card_view.card_number,${C}.pan]!`,

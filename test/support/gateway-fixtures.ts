@@ -119,7 +119,10 @@ function facts(text: string): StatementFacts {
     commandTag: keyword.toUpperCase(),
     tables,
     columns: { read: [], written: [], filtered: [] },
-    functions: [],
+    // Words followed by a parenthesis, taken as catalog functions.
+    functions: [...text.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)]
+      .map((m) => `pg_catalog.${m[1]!.toLowerCase()}`)
+      .filter((f) => !/\.(values|in|exists|table|into)$/.test(f)),
     copy: copy
       ? {
           direction: /\bfrom\b/i.test(text) ? 'from' : 'to',

@@ -1,13 +1,16 @@
 /**
  * `pgwarden audit`: tools an auditor runs on a trail without trusting the gateway. `verify`
  * checks the chain and signatures, `query` filters records, `session` plays one session back,
- * `export` converts decisions to OPA's decision-log format.
+ * `export` converts decisions to OPA's decision-log format, `replay` evaluates a recorded
+ * decision again, `report` writes an HTML evidence report.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PgwardenError } from '../../errors.js';
 import { loadJwksFile, verifyAudit } from '../../audit/index.js';
 import { formatSession, formatTable, formatVerifyReport } from '../../audit/format.js';
+import { replayDecision, type ReplayEvaluator, type ReplayReport } from '../../audit/replay.js';
+import { buildEvidenceReport } from '../../audit/report.js';
 import {
   queryAudit,
   readTrail,
@@ -97,8 +100,53 @@ async function exportAction(path: string, opts: { output?: string }): Promise<vo
   else write(lines.join(''));
 }
 
+/**
+ * The default replay evaluator: loads the bundle with the policy module and evaluates the
+ * decision entrypoint. Imported when used, so the other audit commands work without it.
+ */
+const policyEvaluator: ReplayEvaluator = async (bundleFile, input) => {
+  const policy = await import('../../policy/index.js');
+  const bundle = await policy.loadBundleArchive(await readFile(bundleFile), { source: bundleFile });
+  const result = policy.evaluateDecision(
+    bundle,
+    input as Parameters<typeof policy.evaluateDecision>[1],
+  );
+  return { decision: result, bundle: result.bundle };
+};
+
+function formatReplay(r: ReplayReport): string {
+  const side = (label: string, s: ReplayReport['recorded']): string =>
+    `${label}: outcome=${s.outcome} bundle=${String(s.bundle?.revision ?? '-')} ` +
+    `${String(s.bundle?.hash ?? '-')} reasons=${JSON.stringify(s.reasons)} ` +
+    `mask=${JSON.stringify(s.mask)}`;
+  return [
+    `decision ${r.decisionId ?? '-'} (seq ${r.seq}, ${r.instance})`,
+    side('recorded', r.recorded),
+    side('replayed', r.replayed),
+    [
+      `bundle ${r.bundleMatches ? 'matches' : 'DIFFERS'}`,
+      `outcome ${r.sameOutcome ? 'same' : 'DIFFERS'}`,
+      `masks ${r.sameMasks ? 'same' : 'DIFFER'}`,
+    ].join('; '),
+    '',
+  ].join('\n');
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Options of {@link registerAudit}. */
+export interface AuditCommandOptions {
+  /** How `audit replay` evaluates a bundle. Default: the policy module's loader. */
+  evaluate?: ReplayEvaluator;
+}
+
 /** Adds `pgwarden audit` and its subcommands. */
-export function registerAudit(program: Command): void {
+export function registerAudit(program: Command, options: AuditCommandOptions = {}): void {
   const audit = program.command('audit').description('verify and read the audit trail');
 
   audit
@@ -145,4 +193,51 @@ export function registerAudit(program: Command): void {
     )
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .action(exportAction);
+
+  audit
+    .command('replay')
+    .description('evaluate a recorded decision again against a bundle; exit 1 if it differs')
+    .argument('<path>', 'audit folder or one audit file')
+    .requiredOption('--seq <n>', 'sequence number of the decision record', positiveInt)
+    .requiredOption('--bundle <file>', 'policy bundle (.tar.gz) to evaluate with')
+    .option('--instance <name>', 'chain to read when the folder holds several')
+    .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+    .action(
+      async (
+        path: string,
+        opts: { seq: number; bundle: string; instance?: string; format: string },
+      ) => {
+        const evaluate = options.evaluate ?? policyEvaluator;
+        const report = await replayDecision(path, { ...opts, evaluate });
+        write(
+          opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReplay(report),
+        );
+        if (!report.same) {
+          throw new PgwardenError(
+            'ERR_AUDIT_VERIFY',
+            `replay of seq ${report.seq} differs from the record`,
+          );
+        }
+      },
+    );
+
+  audit
+    .command('report')
+    .description('write an HTML evidence report for an assessor (PCI DSS 10.2 event types)')
+    .argument('<path>', 'audit folder or one audit file')
+    .option('--since <time>', 'from this time (ISO 8601, or a duration ago: 30d)', parseTime)
+    .option('--until <time>', 'before this time (ISO 8601, or a duration ago)', parseTime)
+    .option('--jwks <file>', 'public keys to check signatures with')
+    .option('--checkpoints <file>', 'second checkpoint sink')
+    .requiredOption('-o, --output <file>', 'HTML file to write')
+    .action(
+      async (
+        path: string,
+        opts: { since?: Date; until?: Date; jwks?: string; checkpoints?: string; output: string },
+      ) => {
+        const jwks = opts.jwks ? await loadJwksFile(opts.jwks) : undefined;
+        const html = await buildEvidenceReport(path, { ...opts, jwks });
+        await writeFile(opts.output, html, { mode: 0o640 });
+      },
+    );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PgwardenError } from '../../errors.js';
-import { runRegoTests, type TestCommandOptions } from '../../rego/testing/command.js';
+import { runRegoTests, type TestCommandOptions } from '../../rego/index.js';
 
 /**
  * Adds `pgwarden test PATH... [--format pretty|json] [--run REGEX] [-v]`: runs every `test_*`

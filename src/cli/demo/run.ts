@@ -4,9 +4,10 @@
  * project's own compiler, the gateway on 127.0.0.1:6432 and the HTTP server on 127.0.0.1:8181.
  * State (keys, data, audit trail) lives in the state folder, so a second start is quick.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import selfsigned from 'selfsigned';
@@ -66,13 +67,17 @@ const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 /** Starts the demo; resolves once every part listens and `demo.json` is written. */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const state = path.resolve(options.stateDir);
+  await mkdir(state, { recursive: true });
   const dirs = { secrets: path.join(state, 'secrets'), tokens: path.join(state, 'tokens') };
   await mkdir(dirs.secrets, { recursive: true, mode: 0o700 });
   await mkdir(dirs.tokens, { recursive: true, mode: 0o700 });
-  const secrets = await loadSecrets(path.join(dirs.secrets, 'secrets.json'));
+  const { secrets, fresh } = await loadSecrets(path.join(dirs.secrets, 'secrets.json'));
+  // New secrets mean a new state folder: a data folder left from an earlier one would hold
+  // another password.
+  if (fresh) await rm(postgresDataDir(state), { recursive: true, force: true });
 
   const postgres = await startEmbeddedPostgres({
-    dataDir: path.join(state, 'postgres'),
+    dataDir: postgresDataDir(state),
     port: options.postgresPort ?? secrets.postgresPort,
     password: secrets.postgresPassword,
     settings: { fsync: 'on' },
@@ -202,7 +207,7 @@ async function writeDemoInfo(
       database: 'payments',
       ca_file: caFile,
     },
-    http: `http://127.0.0.1:${options.httpPort}`,
+    http: `http://127.0.0.1:${httpPort(pgwarden) ?? options.httpPort}`,
     audit_dir: path.join(state, 'audit'),
     audit_jwks_file: path.join(state, 'audit', 'jwks.json'),
     issuer: idp.issuer,
@@ -213,6 +218,18 @@ async function writeDemoInfo(
   return info;
 }
 
+/**
+ * Where the demo's PostgreSQL keeps its data. As root, the server runs as the `postgres` user,
+ * which cannot enter a state folder inside a home directory such as /root: its data then lives
+ * in the system's temporary folder, under a name derived from the state folder, so a second
+ * start finds it again.
+ */
+function postgresDataDir(state: string): string {
+  if (process.getuid?.() !== 0) return path.join(state, 'postgres');
+  const key = createHash('sha256').update(state).digest('hex').slice(0, 12);
+  return path.join(os.tmpdir(), `pgwarden-demo-${key}`);
+}
+
 interface DemoSecrets {
   postgresPassword: string;
   gatewayPassword: string;
@@ -220,15 +237,17 @@ interface DemoSecrets {
   postgresPort?: number;
 }
 
-async function loadSecrets(file: string): Promise<DemoSecrets> {
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as DemoSecrets;
+async function loadSecrets(file: string): Promise<{ secrets: DemoSecrets; fresh: boolean }> {
+  if (existsSync(file)) {
+    return { secrets: JSON.parse(await readFile(file, 'utf8')) as DemoSecrets, fresh: false };
+  }
   const secrets: DemoSecrets = {
     postgresPassword: randomBytes(18).toString('base64url'),
     gatewayPassword: randomBytes(18).toString('base64url'),
     hmacKey: randomBytes(32).toString('base64url'),
   };
   await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
-  return secrets;
+  return { secrets, fresh: true };
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made once and kept. */
@@ -254,6 +273,11 @@ async function ensureCertificate(dir: string): Promise<{ cert: string; key: stri
   await writeFile(files.cert, pems.cert);
   await writeFile(files.key, pems.private, { mode: 0o600 });
   return files;
+}
+
+function httpPort(pgwarden: Pgwarden): number | undefined {
+  const address = pgwarden.http?.address();
+  return typeof address === 'object' && address ? address.port : undefined;
 }
 
 async function runAll(steps: Array<() => Promise<void>>): Promise<void> {

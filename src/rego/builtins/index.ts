@@ -4,12 +4,14 @@
  * result goes back as JSON; returning `undefined` makes the call undefined, as a builtin error
  * does in OPA's non-strict mode.
  */
+import { arith } from './arith.js';
 import { ENCODING_BUILTINS } from './encoding.js';
+import { JSON_BUILTINS } from './json.js';
 import { MISC_BUILTINS } from './misc.js';
 import { NET_BUILTINS } from './net.js';
 import { REGEX_BUILTINS } from './regex.js';
 import { STRING_BUILTINS } from './strings.js';
-import { TIME_BUILTINS } from './time.js';
+import { TIME_BUILTINS, TIME_INTERNAL } from './time.js';
 import type { HostBuiltin } from './types.js';
 
 export type { HostBuiltin } from './types.js';
@@ -20,6 +22,7 @@ export const HOST_BUILTINS: Readonly<Record<string, HostBuiltin>> = {
   ...REGEX_BUILTINS,
   ...TIME_BUILTINS,
   ...ENCODING_BUILTINS,
+  ...JSON_BUILTINS,
   ...NET_BUILTINS,
   ...MISC_BUILTINS,
 };
@@ -36,9 +39,20 @@ export function hostBuiltinWireName(name: string): string {
   return SHADOWED_BY_SDK.has(name) ? `pgwarden.${name}` : name;
 }
 
+/** Wire name of the internal exact-arithmetic builtin every module registers. */
+export const ARITH_BUILTIN = 'pgwarden.numbers.arith';
+
+/** Number of arguments of a host builtin (its declared parameters). */
+export function hostBuiltinArity(name: string): number | undefined {
+  const fn = HOST_BUILTINS[name];
+  return fn === undefined ? undefined : fn.length;
+}
+
 /** The map to pass as `customBuiltins` to opa-wasm's `loadPolicy`. */
 export function hostBuiltins(): Record<string, HostBuiltin> {
   const out: Record<string, HostBuiltin> = {};
   for (const [name, fn] of Object.entries(HOST_BUILTINS)) out[hostBuiltinWireName(name)] = fn;
+  for (const [name, fn] of Object.entries(TIME_INTERNAL)) out[name] = fn;
+  out[ARITH_BUILTIN] = arith;
   return out;
 }

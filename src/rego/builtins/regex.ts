@@ -104,9 +104,11 @@ export const REGEX_BUILTINS: Record<string, HostBuiltin> = {
   },
   'glob.match': (pattern, delimiters, s) => {
     if (typeof pattern !== 'string' || typeof s !== 'string') return undefined;
-    const delims = delimiters === null ? ['.'] : delimiters;
+    // OPA: null means no delimiters at all; an empty list means the default ["."].
+    const delims = delimiters === null ? [] : delimiters;
     if (!Array.isArray(delims) || !delims.every((d) => typeof d === 'string')) return undefined;
-    const re = compile(globToRegex(pattern, delims.length === 0 ? ['.'] : (delims as string[])));
+    const list = delimiters !== null && delims.length === 0 ? ['.'] : (delims as string[]);
+    const re = compile(globToRegex(pattern, list));
     return re ? re.testExact(s) : undefined;
   },
   'glob.quote_meta': (s) => (typeof s === 'string' ? s.replace(/[*?\\[\]{}]/g, '\\$&') : undefined),
@@ -117,7 +119,10 @@ export const REGEX_BUILTINS: Record<string, HostBuiltin> = {
  * an anchored RE2 pattern. `*` and `?` do not cross the delimiters; `**` does.
  */
 export function globToRegex(glob: string, delimiters: string[]): string {
-  const notDelim = `[^${delimiters.map((d) => RE2JS.quote(d).replace(/[\]^-]/g, '\\$&')).join('')}]`;
+  const notDelim =
+    delimiters.length === 0
+      ? '.'
+      : `[^${delimiters.map((d) => RE2JS.quote(d).replace(/[\]^-]/g, '\\$&')).join('')}]`;
   let out = '';
   let inAlt = 0;
   for (let i = 0; i < glob.length; i++) {

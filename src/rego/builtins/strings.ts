@@ -100,6 +100,9 @@ function allStrings(vs: unknown[]): vs is string[] {
 /** Host implementations of string builtins. */
 export const STRING_BUILTINS: Record<string, HostBuiltin> = {
   sprintf,
+  // The module maps ASCII itself and calls these only for other text.
+  lower: (s) => (typeof s === 'string' ? s.toLowerCase() : undefined),
+  upper: (s) => (typeof s === 'string' ? s.toUpperCase() : undefined),
   'strings.replace_n': (patterns, s) => {
     if (typeof s !== 'string' || typeof patterns !== 'object' || patterns === null)
       return undefined;
@@ -122,6 +125,13 @@ export const STRING_BUILTINS: Record<string, HostBuiltin> = {
       i++;
     }
     return out;
+  },
+  'strings.split_n': (s, sep, n) => {
+    if (typeof s !== 'string' || typeof sep !== 'string' || !Number.isInteger(n)) return undefined;
+    const k = n as number;
+    const parts = sep === '' ? [...s] : s.split(sep);
+    // A positive n keeps the first n pieces, a negative n the last |n|.
+    return k >= 0 ? parts.slice(0, k) : parts.slice(Math.max(0, parts.length + k));
   },
   'strings.any_prefix_match': (search, base) => anyMatch(search, base, (s, b) => s.startsWith(b)),
   'strings.any_suffix_match': (search, base) => anyMatch(search, base, (s, b) => s.endsWith(b)),

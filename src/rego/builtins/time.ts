@@ -23,7 +23,10 @@ export function parseRfc3339Ns(s: string): bigint | undefined {
     offsetMin = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
   }
   const fracNs = BigInt((frac ?? '').padEnd(9, '0') || '0');
-  return (BigInt(ms) - BigInt(offsetMin) * 60_000n) * 1_000_000n + fracNs;
+  const ns = (BigInt(ms) - BigInt(offsetMin) * 60_000n) * 1_000_000n + fracNs;
+  // OPA's times are int64 nanoseconds: years outside about 1678..2262 do not fit.
+  if (ns > 9223372036854775807n || ns < -9223372036854775808n) return undefined;
+  return ns;
 }
 
 /** The wall-clock parts of a time in a zone (`[ns]` or `[ns, "Zone/Name"]`). */
@@ -115,12 +118,37 @@ export const TIME_BUILTINS: Record<string, HostBuiltin> = {
     return p ? WEEKDAYS[p.date.getUTCDay()] : undefined;
   },
   'time.add_date': (ns, years, months, days) => {
+    const delta = addDateDelta(ns, years, months, days);
+    const n = toBigInt(ns);
+    return delta === undefined || n === undefined ? undefined : exactInt(n + delta);
+  },
+};
+
+/**
+ * Internal builtins the generated code calls (not Rego names). time.add_date runs as
+ * `ns + delta` in the module, so the exact nanoseconds of `ns` (which reach JavaScript only as a
+ * double) survive: the host computes just the calendar delta.
+ */
+export const TIME_INTERNAL: Record<string, HostBuiltin> = {
+  'pgwarden.time.add_date_delta': (ns, years, months, days) => {
+    const delta = addDateDelta(ns, years, months, days);
+    return delta === undefined ? undefined : exactInt(delta);
+  },
+};
+
+/** Nanoseconds between `ns` and `ns` shifted by the calendar amounts (Go's AddDate). */
+function addDateDelta(
+  ns: unknown,
+  years: unknown,
+  months: unknown,
+  days: unknown,
+): bigint | undefined {
+  {
     const n = toBigInt(ns);
     if (n === undefined || ![years, months, days].every((v) => Number.isInteger(v))) {
       return undefined;
     }
     const ms = n / 1_000_000n;
-    const rest = n - ms * 1_000_000n;
     const d = new Date(Number(ms));
     // Date.UTC normalises overflowing months and days the way Go's AddDate does.
     const shifted = Date.UTC(
@@ -132,6 +160,7 @@ export const TIME_BUILTINS: Record<string, HostBuiltin> = {
       d.getUTCSeconds(),
       d.getUTCMilliseconds(),
     );
-    return exactInt(BigInt(shifted) * 1_000_000n + rest);
-  },
-};
+    if (!Number.isFinite(shifted)) return undefined;
+    return (BigInt(shifted) - ms) * 1_000_000n;
+  }
+}

@@ -116,7 +116,7 @@ async function produce(
     }
     perInput.push(solutions(resultSet, termInput !== undefined));
   }
-  return { kind: 'results', perInput };
+  return { kind: 'results', perInput, shape: plan.shape };
 }
 
 /** The solutions inside the result set of `results` (unwrapping the `with input` form). */

@@ -27,7 +27,8 @@ const USAGE = `usage: pgwarden-conformance DIR... [options]
   --min-pass-rate P      exit 1 below this pass rate (0..1, or a percentage above 1)
   --workers N            parallel worker threads (default: CPUs; 0 runs in this thread)
   --timeout MS           per-case time limit (default 20000)
-  --mode json|value      read results as JSON (opa_eval, the gateway path) or as Rego values
+  --mode value|json      read results as Rego values (opa_value_dump: sets stay sets; the
+                         default) or as JSON (opa_eval, the gateway's call; sets become arrays)
   --strict-messages      require regorus' own error wording (default: any error matches)
   --quiet                no per-case failure lines
   -v, --verbose          list passing cases too
@@ -58,7 +59,7 @@ export function parseOptions(args: string[]): ConformanceOptions {
       'min-pass-rate': { type: 'string', default: '0' },
       workers: { type: 'string' },
       timeout: { type: 'string', default: '20000' },
-      mode: { type: 'string', default: 'json' },
+      mode: { type: 'string', default: 'value' },
       quiet: { type: 'boolean', default: false },
       'strict-messages': { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },

@@ -22,8 +22,8 @@ export const QUERY_FILE = '__pgwarden_query.rego';
 export type QueryShape =
   /** One object of bindings per solution (OPA rows; regorus when the query binds vars). */
   | { readonly kind: 'bindings'; readonly vars: readonly string[] }
-  /** The value of the last expression per solution (regorus, query without vars). */
-  | { readonly kind: 'value' };
+  /** Per solution, the array of each expression's value (regorus, query without vars). */
+  | { readonly kind: 'expressions' };
 
 /** What the generated module needs to know. */
 export interface QueryPlan {
@@ -78,15 +78,15 @@ export function buildQueryModule(
   if (trimmed === 'data') {
     const roots = (options.dataRoots ?? []).filter((r) => r !== QUERY_PACKAGE);
     const entries = roots.map((r) => `${JSON.stringify(r)}: data[${JSON.stringify(r)}]`);
-    comprehension = `[__pgw_v | __pgw_v := {${entries.join(', ')}}]`;
-    shape = options.valueWhenNoVars ? { kind: 'value' } : { kind: 'bindings', vars: [] };
+    comprehension = `[[__pgw_v] | __pgw_v := {${entries.join(', ')}}]`;
+    shape = options.valueWhenNoVars ? { kind: 'expressions' } : { kind: 'bindings', vars: [] };
   } else if (vars.length > 0 || !options.valueWhenNoVars) {
     const row = vars.map((v) => `${JSON.stringify(v)}: ${v}`).join(', ');
     comprehension = `[{${row}} |\n${trimmed}\n]`;
     shape = { kind: 'bindings', vars };
   } else {
-    comprehension = valueComprehension(trimmed);
-    shape = { kind: 'value' };
+    comprehension = expressionsComprehension(trimmed);
+    shape = { kind: 'expressions' };
   }
   const body =
     options.inputTerm === undefined
@@ -97,21 +97,27 @@ export function buildQueryModule(
   return { module: `package ${QUERY_PACKAGE}\n\n${body}\n`, shape };
 }
 
-/** True when the module wraps results once more (the `with input as` form). */
-export function isWrapped(options: { inputTerm?: RValue }): boolean {
-  return options.inputTerm !== undefined;
-}
-
 /**
- * `[__pgw_v | e1; ...; __pgw_v := en]`. A last expression that only succeeds or fails
- * (unification, assignment, negation, `some`, `every`) has the value `true`.
+ * `[[v1, ..., vn] | ...]`: each expression's value per solution, as regorus reports a query
+ * without vars. An expression that only succeeds or fails (unification, assignment, negation,
+ * `some`, `every`) has the value `true`. With several expressions a `false` one fails the
+ * solution; a lone expression reports `false` as its value.
  */
-function valueComprehension(query: string): string {
+function expressionsComprehension(query: string): string {
   const exprs = splitExpressions(query);
-  const last = exprs.pop() ?? 'true';
-  const prefix = exprs.map((e) => `${e};\n`).join('');
-  if (isStatement(last)) return `[true |\n${prefix}${last}\n]`;
-  return `[__pgw_v |\n${prefix}__pgw_v := ${last}\n]`;
+  const body: string[] = [];
+  const values: string[] = [];
+  exprs.forEach((e, i) => {
+    if (isStatement(e)) {
+      body.push(e);
+      values.push('true');
+      return;
+    }
+    body.push(`__pgw_v${i} := ${e}`);
+    if (exprs.length > 1) body.push(`__pgw_v${i} != false`);
+    values.push(`__pgw_v${i}`);
+  });
+  return `[[${values.join(', ')}] |\n${body.join('\n')}\n]`;
 }
 
 function isStatement(expr: string): boolean {

@@ -13,7 +13,7 @@ import type { WorkerMessage } from './pool.js';
 const port = parentPort;
 if (port) {
   const settings = (workerData ?? {}) as { mode?: ResultMode; strictMessages?: boolean };
-  const mode = settings.mode ?? 'json';
+  const mode = settings.mode ?? 'value';
   const judging = { strictMessages: settings.strictMessages === true };
   const tools = await loadToolchain(mode).catch((err: unknown) =>
     err instanceof Error ? err : new Error(String(err)),

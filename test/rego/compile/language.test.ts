@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { evaluateText } from '../../../src/rego/load.js';
 import { compileAndLoad, value } from './helpers.js';
 
 describe('compiled policies evaluate like OPA', () => {
@@ -112,5 +113,35 @@ out := {
       fmtint: 'ff',
       sub: 'éll',
     });
+  });
+});
+
+describe('numbers', () => {
+  it('computes big integers and decimals exactly (host arithmetic)', async () => {
+    const p = await compileAndLoad(
+      `package n
+import rego.v1
+out := {
+  "big_add": 9223372036854775807 + 1,
+  "big_mul": 18446744073709551616 * 3,
+  "dec": 0.1 + 0.2,
+  "third": 10 / 4,
+  "repeating": 10 / 3,
+  "sum": sum([9223372036854775807, 9223372036854775807]),
+  "round": round(-2.5),
+  "ceil": ceil(1.2),
+  "rem": 18446744073709551617 % 10,
+  "small": 7 * 6,
+}
+`,
+      ['n/out'],
+    );
+    // Raw result text: every digit must survive, so no JSON.parse in between.
+    const text = evaluateText(p, undefined, 'n/out');
+    expect(text).toBe(
+      '[{"result":{"big_add":9223372036854775808,"big_mul":55340232221128654848,' +
+        '"ceil":2,"dec":0.3,"rem":7,"repeating":3.3333333333333335,"round":-3,' +
+        '"small":42,"sum":18446744073709551614,"third":2.5}}]',
+    );
   });
 });

@@ -17,6 +17,8 @@ interface Case {
   want?: unknown;
   /** A substring of the evaluation error. */
   error?: string;
+  /** Compile as Rego v0. */
+  v0?: boolean;
 }
 
 const cases: Case[] = [
@@ -124,6 +126,58 @@ p := [a, b, c, d] if {
     error: 'complete rules must not produce multiple outputs',
   },
   {
+    name: 'with on a virtual document reaches rules that depend on it',
+    rego: `package t
+limit := 10
+ok if input.n < limit
+strict if ok
+p := [a, b] if {
+  a := count([1 | strict]) with limit as 1
+  b := count([1 | strict])
+}`,
+    input: { n: 5 },
+    want: [0, 1],
+  },
+  {
+    name: 'with replaces a builtin by another builtin or a value',
+    rego: `package t
+n := count(input.xs)
+p := [a, b, n] if {
+  a := n with count as sum
+  b := n with count as 42
+}`,
+    input: { xs: [2, 3] },
+    want: [5, 42, 2],
+  },
+  {
+    name: 'print never changes the result',
+    rego: 'package t\np := x if { x := 1; print("x is", x, input.missing) }',
+    want: 1,
+  },
+  {
+    name: 'integer keys on base data find object keys and array indexes',
+    rego: 'package t\np := [data.o[2], data.a[1]]',
+    data: { o: { '2': 'two' }, a: [5, 6] },
+    want: ['two', 6],
+  },
+  {
+    name: 'a package reads as an object merged with base data',
+    rego: 'package t\nsub.x := 1\np := data.t.sub',
+    data: { t: { sub: { y: 2 } } },
+    want: { x: 1, y: 2 },
+  },
+  {
+    name: 'v0 syntax compiles with v0Compatible',
+    v0: true,
+    rego: `package t
+s[x] { x := input.xs[_] }
+o[k] = v { v := input.o[k] }
+p = [s, o, a] { a := allow }
+allow { true }`,
+    input: { xs: [1], o: { k: 'v' } },
+    want: [[1], { k: 'v' }, true],
+  },
+  {
     name: 'undefined stays undefined',
     rego: 'package t\np := input.missing.deeper',
     want: undefined,
@@ -134,7 +188,10 @@ describe('planner semantics through opa-wasm', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const entry = c.entry ?? 't/p';
-      const r = compileRego([{ file: 't.rego', text: c.rego }], { entrypoints: [entry] });
+      const r = compileRego([{ file: 't.rego', text: c.rego }], {
+        entrypoints: [entry],
+        v0Compatible: c.v0 === true,
+      });
       expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
       const policy = await loadCompiledPolicy(r.wasm!, c.data ?? {});
       const run = (): unknown => policy.evaluate(c.input ?? {}, entry);

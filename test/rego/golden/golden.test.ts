@@ -8,9 +8,13 @@ import { produceGolden, readSpec } from './golden.js';
 
 const DIR = path.join(import.meta.dirname, 'cases');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
-const files = readdirSync(DIR).filter((f) => f.endsWith('.rego')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.rego'))
+  .sort();
 const specs = new Map(
-  await Promise.all(files.map(async (f) => [f, readSpec(await readFile(path.join(DIR, f), 'utf8'))] as const)),
+  await Promise.all(
+    files.map(async (f) => [f, readSpec(await readFile(path.join(DIR, f), 'utf8'))] as const),
+  ),
 );
 
 let tools: TestToolchain;

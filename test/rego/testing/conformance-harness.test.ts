@@ -156,6 +156,14 @@ describe('runCase', () => {
     expect(strict).toMatchObject({ status: 'fail', cause: 'wrong_error' });
     const { tools: t2 } = fakeTools(() => arr([]));
     expect((await runCase(opaCase(want, { suite: 'regorus' }), t2)).cause).toBe('missing_error');
+    // A builtin the compiler lacks is a gap, not the same failure in other words.
+    const gap: Expectation = {
+      kind: 'error',
+      message: '`rand.intn` expects 2 arguments',
+      wordingOwn: true,
+    };
+    const { tools: t3 } = fakeTools(() => arr([]), 'undefined function rand.intn');
+    expect((await runCase(opaCase(gap, { suite: 'regorus' }), t3)).status).toBe('fail');
   });
 
   it('reports compile errors with their position', async () => {
@@ -165,12 +173,18 @@ describe('runCase', () => {
     expect(r.reason).toContain('test-0.rego:3:1: rego_type_error: undefined function foo');
   });
 
-  it('runs regorus cases once per input and keeps the last solution', async () => {
+  it('runs regorus cases once per input and collects values as regorus does', async () => {
+    // One solution per input: its expression value; the first input also has a second row.
     const { tools, seen } = fakeTools((input) =>
-      arr([parseJson(input === '{"x":1}' ? '"ignored"' : '0'), set([str(input ?? '')])]),
+      input === '{"x":1}'
+        ? arr([arr([set([str('a')])]), arr([num(2)])])
+        : arr([arr([set([str(input ?? '')])])]),
     );
     const c = opaCase(
-      { kind: 'values', values: [set([str('{"x":1}')]), set([str('{"x":2}')])] },
+      {
+        kind: 'values',
+        values: [arr([set([str('a')])]), arr([num(2)]), set([str('{"x":2}')])],
+      },
       {
         suite: 'regorus',
         query: 'data.test',
@@ -186,7 +200,7 @@ describe('runCase', () => {
     expect(r.status).toBe('pass');
     expect(seen.inputs).toEqual(['{"x":1}', '{"x":2}']);
     expect(seen.v0).toBe(true);
-    expect(seen.modules.at(-1)).toContain('__pgw_v := data.test');
+    expect(seen.modules.at(-1)).toContain('[[__pgw_v0] |\n__pgw_v0 := data.test\n]');
   });
 
   it('skips with the reason and never crashes on a broken module', async () => {
@@ -218,14 +232,20 @@ describe('query module', () => {
 
   it('builds value, statement, data and with-input forms', () => {
     expect(buildQueryModule('1 == 2', { valueWhenNoVars: true }).module).toContain(
-      '__pgw_v := 1 == 2',
+      '[[__pgw_v0] |\n__pgw_v0 := 1 == 2\n]',
     );
     expect(buildQueryModule('1 = 2', { valueWhenNoVars: true }).module).toContain(
-      '[true |\n1 = 2\n]',
+      '[[true] |\n1 = 2\n]',
+    );
+    expect(buildQueryModule('x = 1; [1][_]', { valueWhenNoVars: true }).module).toContain(
+      '[{"x": x} |',
+    );
+    expect(buildQueryModule('1 = 2; [1][_]', { valueWhenNoVars: true }).module).toContain(
+      '[[true, __pgw_v1] |\n1 = 2\n__pgw_v1 := [1][_]\n__pgw_v1 != false\n]',
     );
     expect(
       buildQueryModule('data', { valueWhenNoVars: true, dataRoots: ['test', 'a'] }).module,
-    ).toContain('__pgw_v := {"test": data["test"], "a": data["a"]}');
+    ).toContain('[[__pgw_v] | __pgw_v := {"test": data["test"], "a": data["a"]}]');
     const withInput = buildQueryModule('data.p.q = x', {
       valueWhenNoVars: false,
       inputTerm: parseRegoValue('{"foo": {{1}}}'),

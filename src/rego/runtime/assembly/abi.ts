@@ -5,6 +5,7 @@
 import { heapPtr, alloc, dup } from './mem';
 import { parseText, dumpText } from './json';
 import { newSet } from './value';
+import { setError } from './number';
 
 // @ts-ignore: decorator
 @external('env', 'opa_abort')
@@ -134,6 +135,7 @@ export function rt_eval_prepare(
 /** Gives a context an empty result set before its plan runs. */
 export function rt_eval_reset(ctx: u32): void {
   store<u32>(ctx, newSet(0), 8);
+  setError(0);
 }
 
 /** Second half of opa_eval: the result set's text (JSON, or Rego syntax when format is 1). */

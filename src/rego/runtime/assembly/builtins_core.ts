@@ -11,7 +11,8 @@ import { compare, equal, sortValues } from './compare';
 import { collIndexOf, setAdd } from './coll';
 import { alloc } from './mem';
 import {
-  numAdd, numSub, numMul, numDiv, numRem, numNeg, numF64, numToI64, i64Out, parseF64,
+  numAdd, numSub, numMul, numDiv, numRem, numNeg, numF64, numToI64, i64Out, parseF64, setError,
+  lastError, exactArith, hostArith,
 } from './number';
 import { parseText } from './json';
 
@@ -82,17 +83,22 @@ export function rt_abs(a: u32): u32 {
 export function rt_round(a: u32): u32 {
   if (!isNumber(a)) return 0;
   if (load<u8>(a) == T_INT) return a;
+  if (exactArith()) return hostArith(6, a, 0);
   const f = numF64(a);
   // Round half away from zero, as Go's math.Round.
   return newFloat(f < 0 ? -Math.floor(-f + 0.5) : Math.floor(f + 0.5));
 }
 export function rt_ceil(a: u32): u32 {
   if (!isNumber(a)) return 0;
-  return load<u8>(a) == T_INT ? a : newFloat(Math.ceil(numF64(a)));
+  if (load<u8>(a) == T_INT) return a;
+  if (exactArith()) return hostArith(7, a, 0);
+  return newFloat(Math.ceil(numF64(a)));
 }
 export function rt_floor(a: u32): u32 {
   if (!isNumber(a)) return 0;
-  return load<u8>(a) == T_INT ? a : newFloat(Math.floor(numF64(a)));
+  if (load<u8>(a) == T_INT) return a;
+  if (exactArith()) return hostArith(8, a, 0);
+  return newFloat(Math.floor(numF64(a)));
 }
 
 /** `&`: set intersection. */
@@ -170,7 +176,14 @@ export function rt_product(a: u32): u32 {
   return acc;
 }
 
+// "operand 1 must be one of {array, set}"
+const NOT_COLLECTION: u32 = memory.data<u8>([
+  111, 112, 101, 114, 97, 110, 100, 32, 49, 32, 109, 117, 115, 116, 32, 98, 101, 32, 111, 110,
+  101, 32, 111, 102, 32, 123, 97, 114, 114, 97, 121, 44, 32, 115, 101, 116, 125, 0,
+]);
+
 export function rt_max(a: u32): u32 {
+  if (load<u8>(a) != T_ARRAY && load<u8>(a) != T_SET) return setError(NOT_COLLECTION);
   const p = elements(a);
   if (p == 0 || listLen == 0) return 0;
   let best = load<u32>(p);
@@ -182,6 +195,7 @@ export function rt_max(a: u32): u32 {
 }
 
 export function rt_min(a: u32): u32 {
+  if (load<u8>(a) != T_ARRAY && load<u8>(a) != T_SET) return setError(NOT_COLLECTION);
   const p = elements(a);
   if (p == 0 || listLen == 0) return 0;
   let best = load<u32>(p);
@@ -204,25 +218,25 @@ export function rt_sort(a: u32): u32 {
 }
 
 export function rt_is_number(a: u32): u32 {
-  return isNumber(a) ? newBool(true) : 0;
+  return newBool(isNumber(a));
 }
 export function rt_is_string(a: u32): u32 {
-  return load<u8>(a) == T_STRING ? newBool(true) : 0;
+  return newBool(load<u8>(a) == T_STRING);
 }
 export function rt_is_boolean(a: u32): u32 {
-  return load<u8>(a) == T_BOOL ? newBool(true) : 0;
+  return newBool(load<u8>(a) == T_BOOL);
 }
 export function rt_is_array(a: u32): u32 {
-  return load<u8>(a) == T_ARRAY ? newBool(true) : 0;
+  return newBool(load<u8>(a) == T_ARRAY);
 }
 export function rt_is_set(a: u32): u32 {
-  return load<u8>(a) == T_SET ? newBool(true) : 0;
+  return newBool(load<u8>(a) == T_SET);
 }
 export function rt_is_object(a: u32): u32 {
-  return load<u8>(a) == T_OBJECT ? newBool(true) : 0;
+  return newBool(load<u8>(a) == T_OBJECT);
 }
 export function rt_is_null(a: u32): u32 {
-  return load<u8>(a) == T_NULL ? newBool(true) : 0;
+  return newBool(load<u8>(a) == T_NULL);
 }
 
 const TYPE_NAMES: u32 = memory.data<u8>([
@@ -308,3 +322,8 @@ export function rt_member_3(k: u32, v: u32, xs: u32): u32 {
 }
 
 export { T_FLOAT, T_INT, alloc, parseF64 };
+
+/** 1 when a builtin recorded an error since the evaluation started. */
+export function rt_has_error(): i32 {
+  return lastError != 0 ? 1 : 0;
+}

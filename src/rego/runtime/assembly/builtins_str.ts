@@ -7,7 +7,7 @@ import {
 } from './value';
 import { alloc, bytesEqual } from './mem';
 import { numToI64, i64Out, numF64 } from './number';
-import { runeCount } from './builtins_core';
+import { runeCount, rt_sort } from './builtins_core';
 
 // @ts-ignore: decorator
 @inline
@@ -26,24 +26,28 @@ function find(hp: u32, hn: u32, np: u32, nn: u32, from: u32): i32 {
   return -1;
 }
 
-export function rt_concat(delim: u32, xs: u32): u32 {
+export function rt_concat(delim: u32, xs0: u32): u32 {
   if (!isStr(delim)) return 0;
+  let xs = xs0;
   const t = load<u8>(xs);
   let n: u32;
   if (t == T_ARRAY) n = arrLen(xs);
-  else if (t == T_SET) n = collLen(xs);
-  else return 0;
+  else if (t == T_SET) {
+    // Sets join in sorted order, as OPA iterates them.
+    n = collLen(xs);
+    xs = rt_sort(xs);
+  } else return 0;
   const dn = load<u32>(delim, 4);
   let total: u32 = n > 0 ? dn * (n - 1) : 0;
   for (let i: u32 = 0; i < n; i++) {
-    const e = t == T_ARRAY ? arrGet(xs, i) : collKey(xs, i);
+    const e = arrGet(xs, i);
     if (!isStr(e)) return 0;
     total += load<u32>(e, 4);
   }
   const out = alloc(total);
   let o = out;
   for (let i: u32 = 0; i < n; i++) {
-    const e = t == T_ARRAY ? arrGet(xs, i) : collKey(xs, i);
+    const e = arrGet(xs, i);
     if (i > 0) {
       memory.copy(o, load<u32>(delim, 8), dn);
       o += dn;
@@ -73,6 +77,7 @@ export function rt_endswith(s: u32, suf: u32): u32 {
   return newBool(n <= sn && bytesEqual(load<u32>(s, 8) + sn - n, load<u32>(suf, 8), n));
 }
 
+/** ASCII case mapping; 0 for non-ASCII text, which the host's Unicode mapping then handles. */
 function mapCase(s: u32, upper: bool): u32 {
   if (!isStr(s)) return 0;
   const n = load<u32>(s, 4);
@@ -80,6 +85,7 @@ function mapCase(s: u32, upper: bool): u32 {
   const out = alloc(n);
   for (let i: u32 = 0; i < n; i++) {
     let c = load<u8>(p + i);
+    if (c >= 0x80) return 0;
     if (upper && c >= 97 && c <= 122) c -= 32;
     else if (!upper && c >= 65 && c <= 90) c += 32;
     store<u8>(out + i, c);

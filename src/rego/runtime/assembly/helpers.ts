@@ -8,6 +8,7 @@ import {
 import { objIndexOfStr, objInsert, collIndexOf } from './coll';
 import { alloc, bytesEqual } from './mem';
 import { runeCount } from './builtins_core';
+import { lastError, setError } from './number';
 import { dumpText } from './json';
 import { opa_abort, opa_println } from './abi';
 
@@ -175,3 +176,33 @@ export function rt_abort(msg: u32): void {
 export function rt_is_type(v: u32, t: i32): i32 {
   return v != 0 && <i32>load<u8>(v) == t ? 1 : 0;
 }
+
+/**
+ * Strict builtin errors: aborts with "<name>: <message>", the message being the last error a
+ * builtin recorded or "invalid argument".
+ */
+export function rt_builtin_error(name: u32): void {
+  const msg = lastError != 0 ? lastError : INVALID_ARGUMENT;
+  let nlen: u32 = 0;
+  while (load<u8>(name + nlen) != 0) nlen++;
+  let mlen: u32 = 0;
+  while (load<u8>(msg + mlen) != 0) mlen++;
+  const buf = alloc(nlen + mlen + 3);
+  memory.copy(buf, name, nlen);
+  store<u8>(buf + nlen, 58);
+  store<u8>(buf + nlen + 1, 32);
+  memory.copy(buf + nlen + 2, msg, mlen);
+  store<u8>(buf + nlen + 2 + mlen, 0);
+  opa_abort(buf);
+  unreachable();
+}
+
+/** Clears the recorded builtin error before an evaluation. */
+export function rt_clear_error(): void {
+  setError(0);
+}
+
+// "invalid argument"
+const INVALID_ARGUMENT: u32 = memory.data<u8>([
+  105, 110, 118, 97, 108, 105, 100, 32, 97, 114, 103, 117, 109, 101, 110, 116, 0,
+]);

@@ -15,3 +15,4 @@ export * from './builtins_str';
 export * from './builtins_coll';
 // The heap pointer global, so the generator finds it without debug names.
 export { heapPtr as rt_heap_ptr } from './mem';
+export { rt_set_arith } from './number';

@@ -57,7 +57,9 @@ export function bytesCompare(a: u32, alen: u32, b: u32, blen: u32): i32 {
   return alen == blen ? 0 : alen < blen ? -1 : 1;
 }
 
-/** True when the two byte ranges hold the same bytes. */
+/** True when the two byte ranges hold the same bytes (inlined: keys are short). */
+// @ts-ignore: decorator
+@inline
 export function bytesEqual(a: u32, b: u32, len: u32): bool {
   let i: u32 = 0;
   while (i + 8 <= len) {

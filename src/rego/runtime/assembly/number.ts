@@ -3,7 +3,53 @@
 // their exact text through parse and dump, so a big integer survives a round trip unchanged;
 // arithmetic on them goes through doubles (OPA would use arbitrary precision there).
 
-import { T_INT, T_FLOAT, T_NUMREF, newInt, newFloat } from './value';
+import { T_INT, T_FLOAT, T_NUMREF, newInt, newFloat, newString } from './value';
+import { alloc } from './mem';
+
+// Exact arithmetic beyond 64-bit integers (big integers, decimals) runs in the host: the module
+// registers the host builtin `pgwarden.numbers.arith` and the generated start function passes
+// its id here. Without it (-1), such arithmetic falls back to doubles.
+// @ts-ignore: decorator
+@external('env', 'opa_builtin3')
+declare function hostCall3(id: i32, ctx: u32, a: u32, b: u32, c: u32): u32;
+
+let arithId: i32 = -1;
+
+/** Called by the generated start function with the id of `pgwarden.numbers.arith`. */
+export function rt_set_arith(id: i32): void {
+  arithId = id;
+}
+
+/** The number's exact text as a string value (ints are formatted, refs keep their text). */
+function numText(v: u32): u32 {
+  const t = load<u8>(v);
+  if (t == T_NUMREF) return newString(load<u32>(v, 8), load<u32>(v, 4));
+  const buf = alloc(64);
+  const len = t == T_INT ? i64ToText(load<i64>(v, 8), buf) : f64ToText(load<f64>(v, 8), buf);
+  return newString(buf, len);
+}
+
+const OPS: u32 = memory.data<u8>([43, 45, 42, 47, 37, 97, 114, 99, 102]); // + - * / % a r c f
+
+/** Exact arithmetic in the host: op is an index into OPS; 0 when unavailable or undefined. */
+export function hostArith(op: u32, a: u32, b: u32): u32 {
+  if (arithId < 0) return 0;
+  const opv = newString(OPS + op, 1);
+  return hostCall3(arithId, 0, opv, numText(a), b == 0 ? numText(a) : numText(b));
+}
+
+/** True when exact host arithmetic is available. */
+export function exactArith(): bool {
+  return arithId >= 0;
+}
+
+const DIV_ZERO: u32 = memory.data<u8>([100, 105, 118, 105, 100, 101, 32, 98, 121, 32, 122, 101, 114, 111, 0]);
+const MOD_ZERO: u32 = memory.data<u8>([109, 111, 100, 117, 108, 111, 32, 98, 121, 32, 122, 101, 114, 111, 0]);
+// "modulo on floating-point number"
+const MOD_FLOAT: u32 = memory.data<u8>([
+  109, 111, 100, 117, 108, 111, 32, 111, 110, 32, 102, 108, 111, 97, 116, 105, 110, 103, 45,
+  112, 111, 105, 110, 116, 32, 110, 117, 109, 98, 101, 114, 0,
+]);
 
 /** Parses decimal text (JSON number syntax) into a double. */
 export function parseF64(p: u32, len: u32): f64 {
@@ -175,6 +221,17 @@ export function numToI64(v: u32): bool {
   return true;
 }
 
+/**
+ * Message (NUL-terminated, static) of the last builtin error, or 0. Strict builtin errors report
+ * it; other failures of a builtin are reported as an invalid argument.
+ */
+export let lastError: u32 = 0;
+
+export function setError(msg: u32): u32 {
+  lastError = msg;
+  return 0;
+}
+
 /** Result slot of numToI64 (a global keeps the call allocation-free). */
 export let i64Out: i64 = 0;
 
@@ -191,6 +248,7 @@ export function numAdd(a: u32, b: u32): u32 {
     // Overflow when both operands share a sign the result does not have.
     if (((x ^ r) & (y ^ r)) >= 0) return newInt(r);
   }
+  if (exactArith()) return hostArith(0, a, b);
   return fromF64(numF64(a) + numF64(b));
 }
 
@@ -201,6 +259,7 @@ export function numSub(a: u32, b: u32): u32 {
     const r = x - y;
     if (((x ^ y) & (x ^ r)) >= 0) return newInt(r);
   }
+  if (exactArith()) return hostArith(1, a, b);
   return fromF64(numF64(a) - numF64(b));
 }
 
@@ -211,6 +270,7 @@ export function numMul(a: u32, b: u32): u32 {
     const small: i64 = 3037000499;
     if (x < small && x > -small && y < small && y > -small) return newInt(x * y);
   }
+  if (exactArith()) return hostArith(2, a, b);
   return fromF64(numF64(a) * numF64(b));
 }
 
@@ -219,26 +279,32 @@ export function numDiv(a: u32, b: u32): u32 {
   if (load<u8>(a) == T_INT && load<u8>(b) == T_INT) {
     const x = load<i64>(a, 8);
     const y = load<i64>(b, 8);
-    if (y == 0) return 0;
+    if (y == 0) return setError(DIV_ZERO);
     if (x % y == 0) return newInt(x / y);
   }
   const d = numF64(b);
-  if (d == 0) return 0;
+  if (d == 0) return setError(DIV_ZERO);
+  if (exactArith()) return hostArith(3, a, b);
   return fromF64(numF64(a) / d);
 }
 
 /** Remainder of integers; 0 (undefined) for non-integers or a zero divisor, as OPA errors. */
 export function numRem(a: u32, b: u32): u32 {
-  if (!numToI64(a)) return 0;
+  if (exactArith() && (load<u8>(a) == T_NUMREF || load<u8>(b) == T_NUMREF)) {
+    if (numF64(b) == 0) return setError(MOD_ZERO);
+    return hostArith(4, a, b);
+  }
+  if (!numToI64(a)) return setError(MOD_FLOAT);
   const x = i64Out;
-  if (!numToI64(b)) return 0;
+  if (!numToI64(b)) return setError(MOD_FLOAT);
   const y = i64Out;
-  if (y == 0) return 0;
+  if (y == 0) return setError(MOD_ZERO);
   return newInt(x % y);
 }
 
 export function numNeg(a: u32): u32 {
   if (load<u8>(a) == T_INT && load<i64>(a, 8) != i64.MIN_VALUE) return newInt(-load<i64>(a, 8));
+  if (exactArith()) return hostArith(1, newInt(0), a);
   return fromF64(-numF64(a));
 }
 

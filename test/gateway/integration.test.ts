@@ -1,0 +1,113 @@
+// The gateway with the project's real analyzer, masker and audit trail (policy stays a function).
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { openAuditTrail, type AuditTrail } from '../../src/audit/index.js';
+import { createMaskerFactory } from '../../src/masking/index.js';
+import { createAnalyzer } from '../../src/sql/index.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { functionDecider } from '../support/gateway-fixtures.js';
+import { createDatabase, directClient, testServer } from '../support/pg.js';
+
+let gw: TestGateway;
+let database: string;
+let trail: AuditTrail;
+let dir: string;
+
+const decider = functionDecider((input) => {
+  const { statement } = input;
+  if (statement.copy?.target === 'program') return { allow: false, reasons: ['no COPY PROGRAM'] };
+  if (statement.kind === 'delete' && !statement.where) {
+    return { allow: false, reasons: ['DELETE needs a WHERE clause'] };
+  }
+  if (statement.columns.read.includes('public.cards.pan')) {
+    return { mask: { 'public.cards.pan': 'pan_last4' }, reasons: ['PAN masked'] };
+  }
+  return {};
+});
+
+beforeAll(async () => {
+  database = await createDatabase('gw_real');
+  const admin = await directClient(database);
+  await admin.query('CREATE TABLE cards (id int primary key, holder text, pan text)');
+  await admin.query(
+    "INSERT INTO cards VALUES (1, 'ann', '4111111111111111'), (2, 'bob', '5500000000000004')",
+  );
+  await admin.end();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'pgwarden-gw-audit-'));
+  trail = await openAuditTrail({ dir, durability: 'batched', instance: 'gw-test' });
+  const server = testServer();
+  gw = await startTestGateway({
+    analyzer: createAnalyzer({ catalogConnection: (db) => ({ ...server, database: db }) }),
+    masker: createMaskerFactory(),
+    audit: trail,
+    decider: () => decider,
+  });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await trail?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('gateway with the real analyzer, masker and audit trail', () => {
+  it('masks PAN through SELECT * in simple and extended protocol', async () => {
+    const client = await gw.connect(database);
+    try {
+      const simple = await client.query('SELECT * FROM cards ORDER BY id');
+      expect(simple.rows.map((r) => r.pan)).toEqual([
+        expect.stringMatching(/1111$/),
+        expect.stringMatching(/0004$/),
+      ]);
+      expect(simple.rows.some((r) => r.pan === '4111111111111111')).toBe(false);
+      const extended = await client.query(
+        'SELECT holder, pan AS card FROM cards WHERE id = $1',
+        [1],
+      );
+      expect(extended.rows[0].holder).toBe('ann');
+      expect(extended.rows[0].card).not.toBe('4111111111111111');
+      expect(extended.rows[0].card).toMatch(/1111$/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses by facts: COPY PROGRAM, DELETE without WHERE, masked COPY', async () => {
+    const client = await gw.connect(database);
+    try {
+      for (const sql of [
+        "COPY cards TO PROGRAM 'cat > /dev/null'",
+        'DELETE FROM cards',
+        'COPY cards TO STDOUT',
+      ]) {
+        const err = await client.query(sql).catch((e: unknown) => e);
+        expect((err as pg.DatabaseError).code, sql).toBe('42501');
+      }
+      const parse = await client.query('SELEC 1').catch((e: unknown) => e);
+      expect((parse as pg.DatabaseError).code).toBe('42601');
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM cards');
+      expect(rows[0].n).toBe(2);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('writes decisions to the audit trail without unmasked values', async () => {
+    const client = await gw.connect(database);
+    await client.query('SELECT pan FROM cards WHERE id = 2');
+    await client.end();
+    await new Promise((r) => setTimeout(r, 100));
+    const files = await readdir(dir, { recursive: true });
+    let text = '';
+    for (const file of files) {
+      if (String(file).endsWith('.jsonl'))
+        text += await readFile(path.join(dir, String(file)), 'utf8');
+    }
+    expect(text).toContain('"decision"');
+    expect(text).toContain('SELECT pan FROM cards WHERE id = 2');
+    expect(text).not.toContain('5500000000000004');
+  });
+});
