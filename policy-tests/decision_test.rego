@@ -36,11 +36,29 @@ request(groups, overrides) := {
 
 cards_read := {
 	"tables": [{"schema": "public", "name": "cards", "operations": ["read"]}],
-	"columns": {"read": ["public.cards.pan", "public.cards.id"], "written": [], "filtered": ["public.cards.id"]},
+	"columns": {
+		"read": ["public.cards.pan", "public.cards.id"],
+		"written": [],
+		"filtered": ["public.cards.id"],
+	},
 	"where": true,
 }
 
-decide(groups, overrides) := pgwarden.decision with input as request(groups, overrides)
+# A statement of `kind` doing `operation` on one table.
+on(kind, schema, name, operation) := {
+	"kind": kind,
+	"tables": [{"schema": schema, "name": name, "operations": [operation]}],
+}
+
+pan_filter := {"columns": {
+	"read": ["public.cards.pan"],
+	"written": [],
+	"filtered": ["public.cards.pan"],
+}}
+
+decide(groups, overrides) := d if {
+	d := pgwarden.decision with input as request(groups, overrides)
+}
 
 # --- reads and masks --------------------------------------------------------------------
 
@@ -81,24 +99,24 @@ test_plain_select_without_tables_allowed if {
 # --- writes and DDL ---------------------------------------------------------------------
 
 test_etl_writes_transactions if {
-	d := decide(["etl"], {"kind": "insert", "tables": [{"schema": "public", "name": "transactions", "operations": ["insert"]}]})
+	d := decide(["etl"], on("insert", "public", "transactions", "insert"))
 	d.allow == true
 }
 
 test_etl_cannot_write_cards if {
-	d := decide(["etl"], {"kind": "update", "tables": [{"schema": "public", "name": "cards", "operations": ["update"]}]})
+	d := decide(["etl"], on("update", "public", "cards", "update"))
 	d.allow == false
 	"etl may not write public.cards" in d.reasons
 }
 
 test_ddl_refused_for_ci if {
-	d := decide(["etl"], {"kind": "create_table", "tables": [{"schema": "public", "name": "x", "operations": ["create"]}]})
+	d := decide(["etl"], on("create_table", "public", "x", "create"))
 	d.allow == false
 	"DDL (create_table) is refused for CI identities" in d.reasons
 }
 
 test_ddl_allowed_for_dba if {
-	d := decide(["dba"], {"kind": "drop", "tables": [{"schema": "public", "name": "x", "operations": ["drop"]}]})
+	d := decide(["dba"], on("drop", "public", "x", "drop"))
 	d.allow == true
 }
 
@@ -132,7 +150,8 @@ test_terminate_backend_for_dba_only if {
 }
 
 test_copy_program_refused if {
-	d := decide(["dba"], {"kind": "copy", "copy": {"direction": "from", "target": "program", "file": null, "program": "id", "query": false}})
+	copy := {"direction": "from", "target": "program", "file": null, "program": "id", "query": false}
+	d := decide(["dba"], {"kind": "copy", "copy": copy})
 	d.allow == false
 	"COPY ... PROGRAM is refused" in d.reasons
 }
@@ -144,23 +163,23 @@ test_other_schema_refused if {
 }
 
 test_catalog_reads_allowed if {
-	d := decide(["analyst"], {"tables": [{"schema": "pg_catalog", "name": "pg_class", "operations": ["read"]}]})
+	d := decide(["analyst"], on("select", "pg_catalog", "pg_class", "read"))
 	d.allow == true
 }
 
 test_pg_stats_refused_for_masked_identity if {
-	d := decide(["analyst"], {"tables": [{"schema": "pg_catalog", "name": "pg_stats", "operations": ["read"]}]})
+	d := decide(["analyst"], on("select", "pg_catalog", "pg_stats", "read"))
 	d.allow == false
 }
 
 test_filter_on_masked_column_refused if {
-	d := decide(["etl"], object.union(cards_read, {"columns": {"read": ["public.cards.pan"], "written": [], "filtered": ["public.cards.pan"]}}))
+	d := decide(["etl"], object.union(cards_read, pan_filter))
 	d.allow == false
 	"filtering on masked column public.cards.pan is refused" in d.reasons
 }
 
 test_filter_on_pan_allowed_for_pci_admin if {
-	d := decide(["pci_admin"], object.union(cards_read, {"columns": {"read": ["public.cards.pan"], "written": [], "filtered": ["public.cards.pan"]}}))
+	d := decide(["pci_admin"], object.union(cards_read, pan_filter))
 	d.allow == true
 }
 
@@ -183,14 +202,103 @@ test_bulk_select_with_limit_not_held if {
 }
 
 test_copy_to_held_for_approval if {
-	d := decide(["etl"], object.union(cards_read, {"kind": "copy", "copy": {"direction": "to", "target": "stdout", "file": null, "program": null, "query": false}}))
+	copy := {"direction": "to", "target": "stdout", "file": null, "program": null, "query": false}
+	d := decide(["etl"], object.union(cards_read, {"kind": "copy", "copy": copy}))
 	d.approval.reason == "bulk export of cardholder data"
 }
 
 test_approved_statement_runs if {
-	inp := object.union(request(["etl"], object.union(cards_read, {"where": false})), {"approval": [{"approver": "alice", "at": "2026-01-01T00:00:00Z", "comment": "ok"}]})
+	approval := {"approver": "alice", "at": "2026-01-01T00:00:00Z", "comment": "ok"}
+	bulk := request(["etl"], object.union(cards_read, {"where": false}))
+	inp := object.union(bulk, {"approval": [approval]})
 	d := pgwarden.decision with input as inp
 	d.allow == true
 	d.approval == null
 	d.mask["public.cards.pan"] == "pan_last4"
+}
+
+test_self_approval_refused if {
+	req := request(["etl"], object.union(cards_read, {"where": false}))
+	self := {"approver": req.identity.subject, "at": "2026-01-01T00:00:00Z", "comment": "me"}
+	d := pgwarden.decision with input as object.union(req, {"approval": [self]})
+	d.allow == false
+	"approval by the requester is not accepted" in d.reasons
+}
+
+test_approval_asks_group_approvers if {
+	d := decide(["etl"], object.union(cards_read, {"where": false}))
+	d.approval.approvers == ["approvers"]
+	d.approval.quorum == 1
+	d.mask["public.cards.pan"] == "pan_last4"
+}
+
+test_copy_from_query_to_stdout_held if {
+	copy := {"direction": "to", "target": "stdout", "file": null, "program": null, "query": true}
+	d := decide(["analyst"], object.union(cards_read, {"kind": "copy", "copy": copy}))
+	d.approval.reason == "bulk export of cardholder data"
+}
+
+test_copy_of_other_tables_not_held if {
+	copy := {"direction": "to", "target": "stdout", "file": null, "program": null, "query": false}
+	tables := [{"schema": "public", "name": "merchants", "operations": ["read"]}]
+	d := decide(["analyst"], {"kind": "copy", "copy": copy, "tables": tables})
+	d.allow == true
+	d.approval == null
+}
+
+test_copy_to_server_file_refused if {
+	copy := {"direction": "to", "target": "file", "file": "/tmp/x", "program": null, "query": false}
+	d := decide(["dba"], object.union(cards_read, {"kind": "copy", "copy": copy}))
+	d.allow == false
+	"COPY to or from a server file is refused" in d.reasons
+}
+
+test_pg_read_binary_file_refused if {
+	d := decide(["dba"], {"functions": ["pg_catalog.pg_read_binary_file"]})
+	"function pg_catalog.pg_read_binary_file is refused" in d.reasons
+}
+
+test_lo_import_refused if {
+	d := decide(["dba"], {"functions": ["pg_catalog.lo_import"]})
+	d.allow == false
+}
+
+test_dblink_connect_refused_whatever_the_schema if {
+	d := decide(["dba"], {"functions": ["extensions.dblink_connect"]})
+	"function extensions.dblink_connect is refused" in d.reasons
+}
+
+test_cancel_backend_for_dba_only if {
+	decide(["etl"], {"functions": ["pg_catalog.pg_cancel_backend"]}).allow == false
+	decide(["dba"], {"functions": ["pg_catalog.pg_cancel_backend"]}).allow == true
+}
+
+test_ddl_refused_for_ci_even_with_dba if {
+	d := decide(["ci", "dba"], on("alter_table", "public", "x", "alter"))
+	d.allow == false
+	"DDL (alter_table) is refused for CI identities" in d.reasons
+}
+
+test_analyst_cannot_write if {
+	d := decide(["analyst"], on("delete", "public", "transactions", "delete"))
+	d.allow == false
+	"analyst may not write public.transactions" in d.reasons
+}
+
+test_phone_masked_with_parameters if {
+	d := decide(["etl"], cards_read)
+	d.mask["public.holders.phone"] == {"method": "partial", "prefix": 0, "suffix": 2}
+}
+
+test_refusal_has_no_masks_or_approval if {
+	d := decide(["visitors"], object.union(cards_read, {"where": false}))
+	d.allow == false
+	d.mask == {}
+	d.approval == null
+}
+
+test_malformed_kind_still_refused_with_reason if {
+	d := decide(["dba"], {"kind": 42})
+	d.allow == false
+	"statement kind 42 is not allowed" in d.reasons
 }

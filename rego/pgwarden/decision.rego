@@ -18,28 +18,40 @@ known_groups := {g | some g in groups; cfg.groups[g]}
 # The decision: refusals first, then a held statement, then an allowed one.
 decision := {"allow": false, "reasons": sort(deny), "mask": {}, "approval": null} if {
 	count(deny) > 0
-} else := {"allow": true, "reasons": ["held for approval: bulk export of cardholder data"], "mask": masks, "approval": approval_request} if {
+} else := {
+	"allow": true,
+	"reasons": ["held for approval: bulk export of cardholder data"],
+	"mask": masks,
+	"approval": approval_request,
+} if {
 	needs_approval
 	not approved
 } else := {"allow": true, "reasons": allow_reasons, "mask": masks, "approval": null}
 
-approved if count(input.approval) > 0
+# Approvals count only when someone other than the requester gave them (the approvals service
+# refuses self-approval too; this keeps the rule in the policy that auditors read).
+approved if {
+	some a in input.approval
+	a.approver != input.identity.subject
+}
 
-allow_reasons := [sprintf("%s may run %s", [concat(",", sort(known_groups)), stmt.kind])]
+allow_reasons := [msg([group_list, " may run ", stmt.kind])]
+
+group_list := concat(",", sort(known_groups))
 
 # --- refusals ---------------------------------------------------------------------------
 
 deny contains "identity belongs to no group this policy knows" if count(known_groups) == 0
 
-deny contains sprintf("statement kind %s is not allowed", [stmt.kind]) if not known_kind
+deny contains msg(["statement kind ", stmt.kind, " is not allowed"]) if not known_kind
 
-deny contains sprintf("%s may not read data", [concat(",", sort(known_groups))]) if {
+deny contains msg([group_list, " may not read data"]) if {
 	count(known_groups) > 0
 	reads_tables
 	not can_read
 }
 
-deny contains sprintf("%s may not write %s", [concat(",", sort(known_groups)), t]) if {
+deny contains msg([group_list, " may not write ", t]) if {
 	some table in stmt.tables
 	some op in table.operations
 	op in write_operations
@@ -47,23 +59,23 @@ deny contains sprintf("%s may not write %s", [concat(",", sort(known_groups)), t
 	not can_write(t)
 }
 
-deny contains sprintf("DDL (%s) is refused for CI identities", [stmt.kind]) if {
+deny contains msg(["DDL (", stmt.kind, ") is refused for CI identities"]) if {
 	is_ddl
 	some g in groups
 	g in cfg.ci_groups
 }
 
-deny contains sprintf("DDL (%s) needs group dba", [stmt.kind]) if {
+deny contains msg(["DDL (", stmt.kind, ") needs group dba"]) if {
 	is_ddl
 	not can_ddl
 }
 
-deny contains sprintf("function %s is refused", [f]) if {
+deny contains msg(["function ", f, " is refused"]) if {
 	some f in stmt.functions
 	dangerous_function(f)
 }
 
-deny contains sprintf("function %s is for DBAs only", [f]) if {
+deny contains msg(["function ", f, " is for DBAs only"]) if {
 	some f in stmt.functions
 	admin_function(f)
 	not can_admin
@@ -71,27 +83,33 @@ deny contains sprintf("function %s is for DBAs only", [f]) if {
 
 deny contains "COPY ... PROGRAM is refused" if stmt.copy.target == "program"
 
+deny contains "approval by the requester is not accepted" if {
+	needs_approval
+	count(input.approval) > 0
+	not approved
+}
+
 deny contains "COPY to or from a server file is refused" if stmt.copy.target == "file"
 
-deny contains sprintf("schema %s is not allowed", [table.schema]) if {
+deny contains msg(["schema ", table.schema, " is not allowed"]) if {
 	some table in stmt.tables
 	not table.schema in cfg.allowed_schemas
 	not table.schema in cfg.catalog_schemas
 }
 
-deny contains sprintf("%s exposes data or statement text and is refused for masked identities", [t]) if {
+deny contains msg([t, " exposes data or statement text and is refused for masked identities"]) if {
 	some table in stmt.tables
 	t := table_name(table)
 	t in cfg.exposing_catalog_tables
 	count(masks) > 0
 }
 
-deny contains sprintf("filtering on masked column %s is refused", [c]) if {
+deny contains msg(["filtering on masked column ", c, " is refused"]) if {
 	some c in stmt.columns.filtered
 	masks[c]
 }
 
-deny contains sprintf("copying masked column %s elsewhere is refused", [c]) if {
+deny contains msg(["copying masked column ", c, " elsewhere is refused"]) if {
 	stmt.copies_data
 	some c in stmt.columns.read
 	masks[c]
@@ -204,4 +222,13 @@ base_name(f) := name if {
 	name := parts[count(parts) - 1]
 }
 
-table_name(table) := sprintf("%s.%s", [table.schema, table.name])
+table_name(table) := msg([table.schema, ".", table.name])
+
+# Messages are joined with concat, which runs inside the module; sprintf would call out to the
+# host for every message (a JSON round trip each). Values that are not strings still print, so
+# a malformed input cannot make a refusal's message, and with it the refusal, undefined.
+msg(parts) := concat("", [text(p) | some p in parts])
+
+text(x) := x if {
+	is_string(x)
+} else := sprintf("%v", [x])

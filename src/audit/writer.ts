@@ -6,6 +6,7 @@
  * dropped and their waiters rejected, and the trail decides when to try again.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { PgwardenError } from '../errors.js';
 
 /** One line to write, in order. */
@@ -184,6 +185,8 @@ export class FileWriter {
       throw writeError(`audit file ${path} already has content`);
     }
     this.fh = fh;
+    // The new file's directory entry must survive a power loss too, or its records would.
+    if (target === path) await syncDirectory(dirname(path));
   }
 
   private async fail(err: Error, group: WriteEntry[]): Promise<void> {
@@ -205,6 +208,15 @@ export class FileWriter {
     }
     this.fh = null;
     this.sinkFh = null;
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -33,7 +33,7 @@ import {
 import { createVerifier, verifyBearer, type IssuerOptions } from '../identity/index.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMaskerFactory } from '../masking/index.js';
-import { BundleManager, PolicyEngine, type BundleSource } from '../policy/index.js';
+import { startPolicy, type BundleManager, type PolicyEngine } from '../policy/index.js';
 import { buildBundle, hostBuiltins } from '../rego/index.js';
 import { createAnalyzer } from '../sql/index.js';
 
@@ -120,29 +120,22 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
     onEvent: record('auth'),
   });
 
-  const engine = new PolicyEngine();
-  const source = bundleSource(config);
-  const bundles = source
-    ? new BundleManager(engine, {
-        source,
-        entrypoint: config.policy.entrypoint,
-        builtins: hostBuiltins(),
-        buildDir: async (dir) =>
-          buildBundle({
-            paths: [dir],
-            entrypoints: [config.policy.entrypoint],
-            v0Compatible: config.policy.bundle?.v0_compatible,
-          }),
-        onEvent: (event) => {
-          if (event.hash) metrics.bundleInfo.reset();
-          if (event.hash) metrics.bundleInfo.set({ revision: event.revision, hash: event.hash }, 1);
-          record('bundle')(event);
-        },
-        logger: log,
-      })
-    : null;
-  if (bundles) await bundles.start();
-  else log.warn('no policy.bundle configured: every statement is refused');
+  const { engine, bundles } = await startPolicy({
+    policy: config.policy,
+    builtins: hostBuiltins(),
+    buildDir: (dir, { v0Compatible }) =>
+      buildBundle({ paths: [dir], entrypoints: [config.policy.entrypoint], v0Compatible }),
+    onEvent: (event) => {
+      if (event.slot === 'active' && event.hash) {
+        metrics.bundleInfo.reset();
+        metrics.bundleInfo.set({ revision: event.revision, hash: event.hash }, 1);
+      }
+      record('bundle')(event);
+    },
+    onDivergence: (divergence) => record('bundle')({ event: 'shadow_divergence', ...divergence }),
+    logger: log,
+  });
+  if (!bundles) log.warn('no policy.bundle configured: every statement is refused');
 
   const upstreamPassword = secretSource({
     name: 'upstream password',
@@ -204,7 +197,7 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
     },
     verifier,
     analyzer,
-    decider: () => engine,
+    decider: () => engine.decider(),
     audit,
     masker: createMaskerFactory({ hmacKey, backstop: config.masking.backstop }),
     approvals,
@@ -278,22 +271,6 @@ function issuerOptions(issuer: Config['identity']['issuers'][number]): IssuerOpt
     jwksCooldownMs: issuer.jwks_cooldown,
     jwksMaxAgeMs: issuer.jwks_max_age,
   };
-}
-
-function bundleSource(config: Config): BundleSource | null {
-  const bundle = config.policy.bundle;
-  if (!bundle) return null;
-  if (bundle.file) return { kind: 'file', path: bundle.file };
-  if (bundle.dir) return { kind: 'dir', path: bundle.dir };
-  const token =
-    bundle.bearer_token_env || bundle.bearer_token_file
-      ? secretSource({
-          name: 'bundle server token',
-          env: bundle.bearer_token_env,
-          file: bundle.bearer_token_file,
-        })
-      : undefined;
-  return { kind: 'url', url: bundle.url!, pollSeconds: bundle.poll / 1000, bearerToken: token };
 }
 
 function upstreamTls(config: Config) {

@@ -57,7 +57,9 @@ export class CatalogLookup {
         user,
         database,
         password: this.upstream.password(),
-        ssl: tls ? { rejectUnauthorized: tls.rejectUnauthorized, ca: tls.ca } : false,
+        ssl: tls
+          ? { rejectUnauthorized: tls.rejectUnauthorized, ca: tls.ca, servername: tls.servername }
+          : false,
       });
       created.on('error', () => this.clients.delete(database));
       client = created.connect().then(() => created);

@@ -26,6 +26,7 @@ import {
 import type { CatalogLookup } from './catalog.js';
 import {
   isRefusal,
+  transactionAfter,
   type DecidedStatement,
   type Refusal,
   type StatementDecider,
@@ -34,6 +35,11 @@ import type { StatementFacts } from '../sql/types.js';
 import type { GatewayOptions } from './options.js';
 import { StatementRun, type ExecutableStatement, type RunContext } from './results.js';
 import type { ProtocolState } from './state.js';
+
+/** What an analyzer with a catalog offers besides analysis (src/sql's does). */
+interface CatalogNames {
+  columnName(database: string, oid: number, attnum: number): string | undefined;
+}
 
 /** Text upstream fails to parse: the stand-in for a refused statement. */
 export const REFUSED_SQL = 'PGWARDEN REFUSED';
@@ -68,7 +74,10 @@ function leavesRole(facts: StatementFacts): boolean {
 
 /** Handles client messages in order; returns a promise when a decision must be awaited. */
 export class ClientFlow {
-  /** True after a refusal in extended mode: upstream discards everything until Sync. */
+  /**
+   * True after a refusal in extended mode: upstream discards every message until Sync (Query
+   * included), so the gateway drops them too instead of deciding what will never run.
+   */
   private skipToSync = false;
 
   constructor(private readonly host: ClientFlowHost) {}
@@ -77,7 +86,7 @@ export class ClientFlow {
   handle(msg: WireMessage): void | Promise<void> {
     switch (msg.type) {
       case Frontend.Query:
-        return this.query(msg);
+        return this.skipToSync ? undefined : this.query(msg);
       case Frontend.Parse:
         return this.skipToSync ? undefined : this.parse(msg);
       case Frontend.Bind:
@@ -100,6 +109,7 @@ export class ClientFlow {
       case Frontend.Terminate:
         return this.host.terminate();
       case Frontend.FunctionCall:
+        if (this.skipToSync) return;
         return this.refuseQuery({
           code: '0A000',
           message:
@@ -115,7 +125,10 @@ export class ClientFlow {
     const statements = await this.decide(text, 'simple');
     if (isRefusal(statements)) return this.refuseQuery(statements);
     const runs = statements.map((s) => new StatementRun(s, this.host.runContext));
-    this.host.state.slots.push({ kind: 'query', runs, index: 0 });
+    const { state } = this.host;
+    state.slots.push({ kind: 'query', runs, index: 0 });
+    for (const s of statements)
+      state.inTransaction = transactionAfter(s.facts.text, state.inTransaction);
     this.host.sendUpstream(msg.raw);
   }
 
@@ -201,6 +214,8 @@ export class ClientFlow {
       this.host.sendUpstream(describeMessage('P', portalName));
     }
     state.slots.push({ kind: 'execute', run, portal, checked: false });
+    if (statement)
+      state.inTransaction = transactionAfter(statement.facts.text, state.inTransaction);
     this.host.sendUpstream(msg.raw);
   }
 
@@ -246,10 +261,17 @@ export class ClientFlow {
     statement: DecidedStatement,
   ): Promise<ExecutableStatement | Refusal> {
     if (Object.keys(statement.decision.mask).length === 0) return statement;
+    const database = this.host.upstreamDatabase;
+    // The analyzer's catalog snapshot is the one the lineage came from: use it when it has one.
+    const analyzer = this.host.options.analyzer as Partial<CatalogNames>;
+    if (typeof analyzer.columnName === 'function') {
+      const lookup = analyzer.columnName.bind(analyzer);
+      return { ...statement, columnName: (oid, attr) => lookup(database, oid, attr) };
+    }
     const tables = statement.facts.tables.map((t) => `${t.schema}.${t.name}`);
     try {
-      const columnNames = await this.host.catalog.columns(this.host.upstreamDatabase, tables);
-      return { ...statement, columnNames };
+      const names = await this.host.catalog.columns(database, tables);
+      return { ...statement, columnName: (oid, attr) => names.get(`${oid}:${attr}`) };
     } catch {
       return {
         code: '42501',

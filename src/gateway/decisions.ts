@@ -46,6 +46,9 @@ export interface SessionFacts {
 
 /** Decides statements for one session. */
 export class StatementDecider {
+  /** Statements allowed and refused in this session, for the session's end record. */
+  readonly counts = { allowed: 0, refused: 0 };
+
   constructor(
     private readonly options: GatewayOptions,
     private readonly session: SessionFacts,
@@ -66,13 +69,17 @@ export class StatementDecider {
         database: this.session.upstreamDatabase,
       });
     } catch (err) {
-      const message = (err as Error).message;
+      // Not analysable means not decidable: refused, and recorded as a denial. The text stays
+      // out of the record, since card-number literals in it could not be masked.
+      const id = `d-${randomUUID()}`;
+      this.counts.refused++;
+      const reason = (err as Error).message;
       const refusal = isPgwardenError(err, 'ERR_SQL_PARSE')
-        ? { code: '42601', message }
-        : { code: '42501', message: `statement refused: ${message}` };
+        ? { code: '42601', message: `${reason} (decision ${id})` }
+        : { code: '42501', message: `statement refused: ${reason} (decision ${id})` };
       await this.audit('decision', {
         statement_id: this.newStatementId(),
-        decision: { id: `d-${randomUUID()}`, allow: false, reasons: [refusal.message] },
+        decision: { id, allow: false, reasons: [reason] },
         text_unparsed: true,
       }).catch(() => undefined);
       return refusal;
@@ -88,8 +95,14 @@ export class StatementDecider {
     const statements: DecidedStatement[] = [];
     for (const fact of facts) {
       const result = await this.decideOne(fact, protocol, inTransaction, this.newStatementId());
-      if ('code' in result) return { allowed: false, refusal: result };
+      if ('code' in result) {
+        this.counts.refused++;
+        return { allowed: false, refusal: result };
+      }
+      this.counts.allowed++;
       statements.push(result);
+      // `BEGIN; DELETE ...; COMMIT` in one string: the DELETE runs inside the block.
+      inTransaction = transactionAfter(fact.text, inTransaction);
     }
     return { allowed: true, statements };
   }
@@ -99,7 +112,15 @@ export class StatementDecider {
     previous: DecidedStatement,
     inTransaction: boolean,
   ): Promise<DecidedStatement | Refusal> {
-    return this.decideOne(previous.facts, 'extended', inTransaction, this.newStatementId());
+    const result = await this.decideOne(
+      previous.facts,
+      'extended',
+      inTransaction,
+      this.newStatementId(),
+    );
+    if ('code' in result) this.counts.refused++;
+    else this.counts.allowed++;
+    return result;
   }
 
   private async decideOne(
@@ -114,7 +135,7 @@ export class StatementDecider {
     const input = this.input(facts, protocol, inTransaction, statementId);
     const decider = this.options.decider();
     let decision = this.evaluate(decider, input);
-    if (!(await this.record(statementId, facts, decision, protocol, inTransaction))) {
+    if (!(await this.record(input, decision))) {
       return { code: '42501', message: 'statement refused: the audit trail cannot be written' };
     }
     if (decision.allow && decision.approval) {
@@ -130,7 +151,7 @@ export class StatementDecider {
           reasons: [...decision.reasons, 'approval asked twice'],
         };
       }
-      if (!(await this.record(statementId, facts, decision, protocol, inTransaction))) {
+      if (!(await this.record(input, decision))) {
         return { code: '42501', message: 'statement refused: the audit trail cannot be written' };
       }
     }
@@ -268,21 +289,23 @@ export class StatementDecider {
     };
   }
 
-  private async record(
-    statementId: string,
-    facts: StatementFacts,
-    decision: DecisionResult,
-    protocol: string,
-    inTransaction: boolean,
-  ): Promise<boolean> {
+  /**
+   * Appends the decision with its whole policy input, so an auditor can replay it against the
+   * bundle; the input holds verified claims and statement text with card numbers masked, never
+   * the token or bound parameter values.
+   */
+  private async record(input: PolicyInput, decision: DecisionResult): Promise<boolean> {
+    const { statement } = input;
     try {
       await this.audit('decision', {
-        statement_id: statementId,
-        text: facts.text,
-        fingerprint: facts.fingerprint,
-        statement_kind: facts.kind,
-        protocol,
-        in_transaction: inTransaction,
+        statement_id: statement.id,
+        text: statement.text,
+        fingerprint: statement.fingerprint,
+        statement_kind: statement.kind,
+        tables: statement.tables.map((t) => `${t.schema}.${t.name}`),
+        protocol: statement.protocol,
+        in_transaction: statement.in_transaction,
+        input: { ...input },
         decision: {
           id: decision.id,
           allow: decision.allow,
@@ -308,6 +331,15 @@ export class StatementDecider {
       ...fields,
     });
   }
+}
+
+/** Whether a transaction block is open after `text` ran, as far as its first words say. */
+export function transactionAfter(text: string, before: boolean): boolean {
+  if (/^\s*(BEGIN|START\s+TRANSACTION)\b/i.test(text)) return true;
+  const ends = /^\s*(COMMIT|END|ROLLBACK|ABORT)\b/i.test(text);
+  // ROLLBACK TO SAVEPOINT and the two-phase commands leave the block as it was.
+  if (ends && !/\b(TO|PREPARED)\b/i.test(text.slice(0, 40))) return false;
+  return before;
 }
 
 /** The client-facing refusal of a denied decision: its reasons and id. */

@@ -172,6 +172,19 @@ async function authenticate(
         : isPgwardenError(err, 'ERR_AUTH_FAILED')
           ? '28P01'
           : '28000';
+    // Refusals are audited too (repeated failures are what an auditor looks for); best effort,
+    // since the client is refused either way.
+    await options.audit
+      .append('auth', {
+        outcome: 'refused',
+        client_addr: conn.clientAddr,
+        tls: conn.secure,
+        user,
+        database,
+        sqlstate: code,
+        reason: (err as { reason?: unknown }).reason ?? reason,
+      })
+      .catch(() => undefined);
     throw new HandshakeRefusal(code, `token authentication failed for user "${user}": ${reason}`);
   }
   // Hold further bytes in the socket until the session listens (after upstream login).
@@ -221,6 +234,8 @@ async function readProxyHeader(socket: net.Socket): Promise<{ addr: string | nul
 function startTls(socket: net.Socket, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+    // Errors after the handshake surface as 'close' to the session; never unhandled.
+    secure.on('error', () => undefined);
     const timer = setTimeout(() => reject(new ProtocolError('TLS handshake timed out')), 30_000);
     secure.once('secure', () => {
       clearTimeout(timer);

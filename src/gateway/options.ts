@@ -90,7 +90,11 @@ export interface GatewayOptions {
   upstream: UpstreamOptions;
   verifier: IdentityVerifier;
   analyzer: StatementAnalyzer;
-  /** Called for every decision, so a new bundle applies to the next statement (hot swap). */
+  /**
+   * Called for every decision, so a new bundle applies to the next statement (hot swap). Must
+   * return a different object after each swap (`() => engine.decider()`, not the engine): a
+   * prepared statement's decision is reused at Execute only while this returns the same object.
+   */
   decider: () => Decider;
   /** Every decision is appended (and awaited) before its statement is forwarded. */
   audit: AuditSink;

@@ -14,10 +14,13 @@ import {
   type WireMessage,
 } from '../wire/index.js';
 import { ResultError, withFormats, type StatementRun } from './results.js';
-import type { ProtocolState, Slot } from './state.js';
+import type { PreparedStatement, ProtocolState, Slot } from './state.js';
 
 /** Routes upstream messages; returns what to send the client, or null to send nothing. */
 export class ResponseFlow {
+  /** True from an error in extended mode until the ReadyForQuery that answers Sync. */
+  private skipping = false;
+
   constructor(private readonly state: ProtocolState) {}
 
   /** Handles one upstream message. Throws ResultError when the result cannot go out safely. */
@@ -58,12 +61,21 @@ export class ResponseFlow {
         return msg.raw;
       case Backend.ErrorResponse:
         return this.error(slot, msg);
-      case Backend.ReadyForQuery:
-        this.state.status = parseReadyForQuery(msg.body);
+      case Backend.ReadyForQuery: {
+        const status = parseReadyForQuery(msg.body);
         // Portals end with their transaction.
-        if (this.state.status === 'I') this.state.committedPortals.clear();
-        this.state.slots.shift();
+        if (status === 'I') this.state.committedPortals.clear();
+        // This answers the oldest Sync or Query. Extended messages queued before it got no
+        // answer: an error made upstream skip them (possibly sent after that error arrived).
+        // While upstream skips to Sync it ignores Query messages too, so only Sync answers.
+        while (this.state.slots.length > 0) {
+          const done = this.state.slots.shift()!;
+          if (done.kind === 'sync' || (done.kind === 'query' && !this.skipping)) break;
+        }
+        this.skipping = false;
+        this.state.ready(status);
         return msg.raw;
+      }
       case Backend.CopyInResponse:
       case Backend.CopyOutResponse:
         if (slot?.kind === 'execute') this.check(slot);
@@ -107,21 +119,25 @@ export class ResponseFlow {
   ): Buffer | null {
     if (slot?.kind !== 'describe') throw unexpected(msg);
     this.state.slots.shift();
-    // Kept unparsed: only a statement that masks ever needs the fields.
-    const body = fieldsBody ? Buffer.from(fieldsBody) : undefined;
-    if (slot.target === 'S') {
+    // Parsed only for a statement that masks: the hot path never needs the fields.
+    if (fieldsBody && slot.target === 'S') {
       const statement = this.state.committedStatements.get(slot.name);
-      if (statement && body) statement.fields = parseRowDescription(body);
-    } else {
+      if (statement && masks(statement)) statement.fields = parseRowDescription(fieldsBody);
+    } else if (fieldsBody) {
       const portal = this.state.committedPortals.get(slot.name);
-      if (portal && body) portal.fields = parseRowDescription(body);
+      if (portal && (slot.swallow || (portal.statement && masks(portal.statement)))) {
+        portal.fields = parseRowDescription(fieldsBody);
+      }
     }
     return slot.swallow ? null : msg.raw;
   }
 
   private complete(slot: Slot | undefined, msg: WireMessage): Buffer {
     const tag = msg.type === Backend.CommandComplete ? parseCommandComplete(msg.body) : undefined;
-    if (tag && /^(DEALLOCATE|DISCARD)/.test(tag)) this.state.forgetStatements('committed');
+    // 0x44 'D': test the regular expression only for the rare tags that can match it.
+    if (tag?.charCodeAt(0) === 0x44 && /^(DEALLOCATE|DISCARD)/.test(tag)) {
+      this.state.forgetStatements('committed');
+    }
     if (slot?.kind === 'query') {
       slot.runs[slot.index]?.finish({ tag: tag ?? '' });
       slot.index++;
@@ -148,6 +164,7 @@ export class ResponseFlow {
     }
     if (slot.kind === 'execute') slot.run.finish({ error });
     // Upstream now discards every message up to Sync; so do the expected responses.
+    this.skipping = true;
     while (this.state.slots.length > 0 && this.state.slots[0]!.kind !== 'sync') {
       const dropped = this.state.slots.shift()!;
       // A failed Parse of the unnamed statement has dropped the old one.
@@ -181,6 +198,10 @@ export class ResponseFlow {
     }
     slot.checked = true;
   }
+}
+
+function masks(statement: PreparedStatement): boolean {
+  return statement.statements.some((s) => Object.keys(s.decision.mask).length > 0);
 }
 
 function unexpected(msg: WireMessage): ResultError {

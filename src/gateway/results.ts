@@ -7,7 +7,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { PgwardenError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MaskerFactory, ResultField, RowMasker } from '../masking/types.js';
-import type { ColumnNames } from './catalog.js';
 import type { DecidedStatement, StatementDecider } from './decisions.js';
 
 /** Session-wide things every run needs. */
@@ -19,7 +18,8 @@ export interface RunContext {
 
 /** A decided statement with the column names resolved for masking (when it masks). */
 export interface ExecutableStatement extends DecidedStatement {
-  columnNames?: ColumnNames;
+  /** `schema.table.column` of a RowDescription field's table OID and attribute number. */
+  columnName?: (tableOid: number, columnAttr: number) => string | undefined;
 }
 
 /** Raised when a result cannot be passed on safely; the session ends with this error. */
@@ -40,17 +40,16 @@ export class StatementRun {
   private hash: Hash | null = null;
   private masker: RowMasker | null = null;
   private fields: ResultField[] | null = null;
-  private readonly started = process.hrtime.bigint();
+  private readonly started = performance.now();
   private finished = false;
+  /** True when the decision masks columns, so rows cannot go out before fields are known. */
+  readonly needsMasking: boolean;
 
   constructor(
     readonly statement: ExecutableStatement | undefined,
     private readonly context: RunContext,
-  ) {}
-
-  /** True when the decision masks columns, so rows cannot go out before fields are known. */
-  get needsMasking(): boolean {
-    return !!this.statement && Object.keys(this.statement.decision.mask).length > 0;
+  ) {
+    this.needsMasking = !!statement && Object.keys(statement.decision.mask).length > 0;
   }
 
   /** The result's columns are known (RowDescription, or a Describe earlier). */
@@ -59,13 +58,13 @@ export class StatementRun {
     if (!this.needsMasking || !this.statement) return;
     const factory = this.context.masker;
     if (!factory) throw new ResultError('masking is required but not configured', '42501');
-    const names = this.statement.columnNames ?? new Map<string, string>();
+    const columnName = this.statement.columnName ?? (() => undefined);
     try {
       this.masker = factory({
         fields,
         outputs: this.statement.facts.outputs,
         masks: this.statement.decision.mask,
-        columnName: (oid, attr) => names.get(`${oid}:${attr}`),
+        columnName,
       });
     } catch (err) {
       this.context.logger.warn({ err }, 'masker could not be built');
@@ -75,6 +74,8 @@ export class StatementRun {
 
   /** Passes one DataRow (or CopyData) message; returns the message to send. */
   row(message: Buffer): Buffer {
+    // Rows of a statement nobody decided (an empty analysis) never go out.
+    if (!this.statement) throw new ResultError('rows of an undecided statement', '42501');
     if (this.needsMasking) {
       if (!this.masker) throw new ResultError('rows arrived before their description', '42501');
       if (this.masker.active) message = this.masker.transformRow(message);
@@ -102,7 +103,7 @@ export class StatementRun {
     if (this.finished || !this.statement) return;
     this.finished = true;
     const statement = this.statement;
-    const micros = Number((process.hrtime.bigint() - this.started) / 1000n);
+    const micros = Math.round((performance.now() - this.started) * 1000);
     const base = { statement_id: statement.id, decision_id: statement.decision.id };
     const log = (err: unknown) => this.context.logger.error({ err }, 'audit append failed');
     this.context.decider

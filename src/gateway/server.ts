@@ -45,6 +45,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   const catalog = new CatalogLookup(options.upstream);
   const sessions = new Map<number, Session>();
   const sockets = new Set<net.Socket>();
+  let closing = false;
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -83,6 +84,11 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       } catch (err) {
         logger.warn({ err }, 'upstream connection failed');
         throw new HandshakeRefusal('08006', 'could not connect to the upstream server');
+      }
+      if (closing || socket.destroyed) {
+        // The gateway is shutting down or the client left while upstream logged in.
+        upstream.socket.destroy();
+        throw new HandshakeRefusal('57P01', 'terminating connection due to administrator command');
       }
       if (upstream.parameters.get('is_superuser') === 'on' && !options.upstream.allowSuperuser) {
         upstream.socket.destroy();
@@ -155,6 +161,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     address: { host: options.listen.host, port: bound.port },
     sessions: () => sessions.size,
     async close() {
+      closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const all = [...sessions.values()];
       for (const session of all) session.shutdown();

@@ -78,7 +78,7 @@ export class Session {
     this.runContext = { decider: this.decider, masker: options.masker, logger };
     this.clientFlow = new ClientFlow(this);
     this.responses = new ResponseFlow(this.state);
-    this.state.status = upstream.status;
+    this.state.ready(upstream.status);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -318,7 +318,11 @@ export class Session {
     const client = this.client.socket;
     setTimeout(() => client.destroy(), 5_000).unref();
     this.decider
-      .audit('session', { event: 'end', duration_ms: Date.now() - this.startedAt })
+      .audit('session', {
+        event: 'end',
+        duration_ms: Date.now() - this.startedAt,
+        statements: this.decider.counts,
+      })
       .catch((err: unknown) => this.logger.error({ err }, 'audit append failed'));
     let open = 2;
     const one = () => {

@@ -57,9 +57,18 @@ export class ProtocolState {
   /** Transaction status from the last ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed. */
   status: 'I' | 'T' | 'E' = 'I';
 
-  /** True while a transaction block is open (also when it failed). */
-  get inTransaction(): boolean {
-    return this.status !== 'I';
+  /**
+   * Whether a transaction block is open (or failed) once everything already sent has run. A
+   * pipelining client sends statements before upstream reports the status of earlier ones, so
+   * the client side advances this from what it forwards (BEGIN, COMMIT, ...), and the response
+   * side resets it from ReadyForQuery whenever no answer is outstanding.
+   */
+  inTransaction = false;
+
+  /** Records the status of a ReadyForQuery. */
+  ready(status: 'I' | 'T' | 'E'): void {
+    this.status = status;
+    if (this.slots.length === 0) this.inTransaction = status !== 'I';
   }
 
   /** Forgets every prepared statement (after DEALLOCATE or DISCARD, whose target is unknown). */

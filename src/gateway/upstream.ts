@@ -42,6 +42,8 @@ export interface UpstreamConnection {
   secret: Buffer;
   status: 'I' | 'T' | 'E';
   tls: boolean;
+  /** How the gateway authenticated: `trust`, `password`, `md5`, `SCRAM-SHA-256(-PLUS)`. */
+  method: string;
 }
 
 /** Error raised when upstream refuses the connection or its login; carries PostgreSQL's fields. */
@@ -90,7 +92,7 @@ export async function connectUpstream(
 
 type LoginResult = Pick<
   UpstreamConnection,
-  'parameterMessages' | 'parameters' | 'processId' | 'secret' | 'status'
+  'parameterMessages' | 'parameters' | 'processId' | 'secret' | 'status' | 'method'
 >;
 
 async function login(
@@ -105,6 +107,7 @@ async function login(
   let processId = 0;
   let secret: Buffer = Buffer.alloc(4);
   let scram: ScramClient | null = null;
+  let method = 'trust';
   for (;;) {
     const msg = await reader.next(timeoutMs);
     switch (msg.type) {
@@ -112,8 +115,10 @@ async function login(
         const { code, data } = parseAuthentication(msg.body);
         if (code === AuthCode.Ok) break;
         if (code === AuthCode.CleartextPassword) {
+          method = 'password';
           socket.write(passwordMessage(options.password()));
         } else if (code === AuthCode.MD5Password) {
+          method = 'md5';
           socket.write(passwordMessage(md5Password(options.user, options.password(), data)));
         } else if (code === AuthCode.SASL) {
           const mechanisms = data.toString('utf8').split('\0').filter(Boolean);
@@ -122,6 +127,7 @@ async function login(
             throw new UpstreamError(`no supported SASL mechanism in ${mechanisms.join(', ')}`);
           }
           scram = new ScramClient(options.password(), plus ? binding : null, binding !== null);
+          method = scram.mechanism;
           socket.write(saslInitialResponse(scram.mechanism, scram.clientFirst()));
         } else if (code === AuthCode.SASLContinue && scram) {
           socket.write(saslResponse(scram.clientFinal(data)));
@@ -150,6 +156,7 @@ async function login(
         break;
       case Backend.ReadyForQuery:
         return {
+          method,
           parameterMessages,
           parameters,
           processId,
@@ -171,6 +178,9 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<net.
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
+      // A later error must never be unhandled (that would end the process); whoever owns the
+      // socket then sees it through 'close'.
+      socket.on('error', () => undefined);
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 60_000);
       resolve(socket);
@@ -213,6 +223,7 @@ async function startTls(
       rejectUnauthorized: tlsOptions.rejectUnauthorized,
       ca: tlsOptions.ca,
     });
+    secure.on('error', () => undefined);
     secure.once('secureConnect', () => resolve(secure));
     secure.once('error', (err) => reject(new UpstreamError(`upstream TLS failed: ${err.message}`)));
   });

@@ -21,7 +21,7 @@ import { denial, readDecision } from './decision.js';
 import { entrypointEvaluator } from './evaluate.js';
 import { ShadowRunner, type ShadowDivergence, type ShadowStats } from './shadow.js';
 import type { VerifiedSignature } from './signature.js';
-import type { BundleStamp, Decider, DecisionResult, PolicyInput } from './types.js';
+import type { BundleStamp, Decider, Decision, DecisionResult, PolicyInput } from './types.js';
 
 /** Host implementations of builtins the module imports, by name (JSON values in and out). */
 export type HostBuiltins = Record<string, (...args: unknown[]) => unknown>;
@@ -87,7 +87,11 @@ export async function loadBundleFiles(
 
   const data = bundleData(files);
   for (const extra of options.extraData ?? []) mergeData(data, extra.value, extra.label);
-  const builtins = options.builtins ?? {};
+  const given: unknown = options.builtins;
+  // A factory passed where its map belongs (`hostBuiltins` for `hostBuiltins()`) type-checks,
+  // since a function is an object; it is called rather than read as an empty map.
+  const builtins =
+    typeof given === 'function' ? (given as () => HostBuiltins)() : (options.builtins ?? {});
   let policy: LoadedPolicy;
   try {
     policy = await loadPolicy(wasm, undefined, builtins);
@@ -257,7 +261,7 @@ export function evaluateDecision(
   encoded?: ArrayBuffer,
 ): DecisionResult {
   const id = 'd-' + randomUUID();
-  if (!bundle) return { ...denial('no policy bundle is loaded'), id, bundle: null, evalMicros: 0 };
+  if (!bundle) return stamped(denial('no policy bundle is loaded'), id, null, 0);
   const started = performance.now();
   let decision;
   try {
@@ -266,7 +270,30 @@ export function evaluateDecision(
     decision = denial(`policy evaluation failed: ${describe(err)}`);
   }
   const evalMicros = Math.round((performance.now() - started) * 1000);
-  return { ...decision, id, bundle: bundle.stamp, evalMicros };
+  return stamped(decision, id, bundle.stamp, evalMicros);
+}
+
+/**
+ * The decision with its provenance. Written field by field: V8 (Node 20) takes a slow path of
+ * about 2 µs for an object spread followed by more properties, a tenth of the whole budget.
+ */
+function stamped(
+  decision: Decision,
+  id: string,
+  bundle: BundleStamp | null,
+  evalMicros: number,
+): DecisionResult {
+  return {
+    allow: decision.allow,
+    reasons: decision.reasons,
+    mask: decision.mask,
+    approval: decision.approval,
+    rowLimit: decision.rowLimit,
+    byteLimit: decision.byteLimit,
+    id,
+    bundle,
+    evalMicros,
+  };
 }
 
 /** The input's JSON text in an ArrayBuffer of its own, as opa-wasm accepts it. */

@@ -46,3 +46,5 @@ export {
 } from './signature.js';
 export { signatureFileHash } from './signature-hash.js';
 export type { ShadowDivergence, ShadowSide, ShadowStats } from './shadow.js';
+export { startPolicy, bundleSource, type PolicyRuntime, type PolicySetup } from './setup.js';
+export type { BuildDir } from './source.js';

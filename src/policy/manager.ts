@@ -14,7 +14,13 @@ import {
   type PolicyEngine,
 } from './engine.js';
 import type { BundleVerifier } from './signature.js';
-import { nextPollDelay, sourceLabel, SourceFetcher, type BundleSource } from './source.js';
+import {
+  nextPollDelay,
+  sourceLabel,
+  SourceFetcher,
+  type BuildDir,
+  type BundleSource,
+} from './source.js';
 
 export type { BundleSource } from './source.js';
 
@@ -67,7 +73,7 @@ export interface BundleManagerOptions {
   entrypoint?: string;
   builtins?: HostBuiltins;
   /** Builds a folder of Rego and data into a bundle archive (the project's compiler). */
-  buildDir?: (dir: string) => Promise<Buffer>;
+  buildDir?: BuildDir;
   /** Checks a bundle's files before it is loaded (signature verification). */
   verify?: BundleVerifier;
   onEvent?: (event: BundleEvent) => void;
@@ -120,12 +126,24 @@ class SlotLoader {
     // watching its folder sees the new file arrive.
     const target = source.kind === 'file' ? dirname(source.path) : source.path;
     const name = source.kind === 'file' ? basename(source.path) : null;
-    this.#watcher = watch(target, { recursive: source.kind === 'dir' }, (_event, changed) => {
+    const onChange = (_event: string, changed: string | null) => {
       if (name !== null && changed !== null && changed !== name) return;
       // Editors and copies write in several steps; wait for them to settle before loading.
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = setTimeout(() => void this.load(), 200);
       this.#timer.unref();
+    };
+    try {
+      this.#watcher = watch(target, { recursive: source.kind === 'dir' }, onChange);
+    } catch (err) {
+      // Without a watch the bundle in force stays, and POST /v1/bundles/reload still works.
+      const message = `cannot watch ${target}: ${err instanceof Error ? err.message : String(err)}`;
+      this.state.last_error = { at: new Date().toISOString(), message };
+      this.log.error({ slot: this.slot, err: message }, 'bundle source is not watched');
+      return;
+    }
+    this.#watcher.on('error', (err) => {
+      this.state.last_error = { at: new Date().toISOString(), message: `watch: ${err.message}` };
     });
     this.#watcher.unref();
   }

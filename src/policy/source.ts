@@ -10,7 +10,12 @@ import { PgwardenError } from '../errors.js';
 /** Where bundles come from. */
 export type BundleSource =
   | { kind: 'file'; path: string }
-  | { kind: 'dir'; path: string }
+  | {
+      kind: 'dir';
+      path: string;
+      /** Compile the folder's Rego in v0 syntax. */
+      v0Compatible?: boolean;
+    }
   | {
       kind: 'url';
       url: string;
@@ -20,6 +25,9 @@ export type BundleSource =
       pollMaxSeconds?: number;
       bearerToken?: () => string;
     };
+
+/** Builds a folder of Rego and data into a bundle archive (the project's compiler). */
+export type BuildDir = (dir: string, options: { v0Compatible: boolean }) => Promise<Buffer>;
 
 /** Bundles bigger than this are refused before they are unpacked (same limit as the file). */
 const MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024;
@@ -50,7 +58,7 @@ export class SourceFetcher {
 
   constructor(
     readonly source: BundleSource,
-    private readonly buildDir?: (dir: string) => Promise<Buffer>,
+    private readonly buildDir?: BuildDir,
   ) {}
 
   /** The archive, or null when the server says it has not changed since the last fetch. */
@@ -67,7 +75,7 @@ export class SourceFetcher {
       if (!this.buildDir) {
         throw new PgwardenError('ERR_BUNDLE_INVALID', 'no compiler available for a folder source');
       }
-      return this.buildDir(source.path);
+      return this.buildDir(source.path, { v0Compatible: source.v0Compatible === true });
     }
     return this.#download(source);
   }

@@ -127,10 +127,19 @@ export function compileRego(sources: RegoSource[], options: CompileOptions): Com
   }
   if (hasErrors(diagnostics)) return fail(diagnostics);
 
-  const planned = planPolicy(modules, {
-    entrypoints: options.entrypoints,
-    builtins: plannableBuiltins(),
-  });
+  let planned: ReturnType<typeof planPolicy>;
+  try {
+    planned = planPolicy(modules, {
+      entrypoints: options.entrypoints,
+      builtins: plannableBuiltins(),
+    });
+  } catch (err) {
+    // A planner bug must not take the caller down: report it like any other compile error.
+    const message = err instanceof Error ? err.message : String(err);
+    const where = { file: sources[0]?.file ?? '', line: 1, col: 1 };
+    diagnostics.push(diagnostic(where, 'rego_compile_error', `internal planner error: ${message}`));
+    return fail(diagnostics);
+  }
   diagnostics.push(...planned.diagnostics);
   if (!planned.policy || hasErrors(diagnostics)) return fail(diagnostics);
   const policy = planned.policy;

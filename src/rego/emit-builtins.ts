@@ -43,6 +43,8 @@ export const RUNTIME_BUILTINS: Readonly<Record<string, string>> = {
   'internal.member_2': 'rt_member_2',
   'internal.member_3': 'rt_member_3',
   'internal.print': 'rt_print',
+  // [path, value] pairs of a document; the planner scans them for walk(x, [path, value]).
+  'internal.walk': 'rt_walk',
   concat: 'rt_concat',
   contains: 'rt_contains',
   startswith: 'rt_startswith',
@@ -79,8 +81,11 @@ export const RUNTIME_BUILTINS: Readonly<Record<string, string>> = {
  */
 const HOST_FALLBACK: Readonly<Record<string, string>> = { lower: 'lower', upper: 'upper' };
 
-/** Builtins whose undefined result is not an error even under strict builtin errors. */
-export const MAY_BE_UNDEFINED = new Set(['max', 'min']);
+/**
+ * Builtins whose undefined result is not an error even under strict builtin errors: max/min of
+ * nothing, and json.patch of a patch that does not apply.
+ */
+export const MAY_BE_UNDEFINED = new Set(['max', 'min', 'json.patch']);
 
 /** How generated code reaches one builtin. */
 export type BuiltinRoute =

@@ -9,6 +9,7 @@
 import type * as ir from './ir.js';
 import type { EmitContext } from './emit-context.js';
 import { wasm, type Expr } from './wasm-builder.js';
+import { ERROR_BUILTIN } from './builtins/index.js';
 import { MAY_BE_UNDEFINED, routeBuiltin } from './emit-builtins.js';
 
 /** An enclosing IR block: its Wasm label and the `with` frames opened inside it. */
@@ -284,24 +285,35 @@ export class FunctionEmitter {
     const src = this.temp();
     const n = this.temp();
     const i = this.temp();
+    const order = this.temp();
+    const at = this.temp();
     const done = this.label('s');
     const loop = this.label('l');
-    // Binaryen expressions are tree nodes: every use needs its own.
-    const getI = (): Expr => m.local.get(i);
-    const getSrc = (): Expr => m.local.get(src);
+    // Binaryen-style expression trees: every use needs its own node.
+    const get = (local: number): Expr => m.local.get(local);
     return m.block(done, [
       m.local.set(src, this.get(s.source)),
-      m.br(done, m.i32.eqz(getSrc())),
-      m.local.set(n, this.call('rt_coll_len', [getSrc()])),
+      m.br(done, m.i32.eqz(get(src))),
+      m.local.set(n, this.call('rt_coll_len', [get(src)])),
+      // Objects and sets iterate in sorted key order, as OPA iterates them.
+      m.local.set(order, this.call('rt_iter_order', [get(src)])),
       m.local.set(i, m.i32.const(0)),
       m.loop(
         loop,
         m.block(null, [
-          m.br(done, m.i32.ge_s(getI(), m.local.get(n))),
-          this.set(s.key, this.call('rt_key_at', [getSrc(), getI()])),
-          this.set(s.value, this.call('rt_val_at', [getSrc(), getI()])),
+          m.br(done, m.i32.ge_s(get(i), get(n))),
+          m.local.set(at, get(i)),
+          m.if(
+            get(order),
+            m.local.set(
+              at,
+              m.i32.load(0, m.i32.add(get(order), m.i32.shl(get(i), m.i32.const(2)))),
+            ),
+          ),
+          this.set(s.key, this.call('rt_key_at', [get(src), get(at)])),
+          this.set(s.value, this.call('rt_val_at', [get(src), get(at)])),
           this.block(s.block),
-          m.local.set(i, m.i32.add(getI(), m.i32.const(1))),
+          m.local.set(i, m.i32.add(get(i), m.i32.const(1))),
           m.br(loop),
         ]),
       ),
@@ -351,10 +363,28 @@ export class FunctionEmitter {
       // The host computes the calendar delta; adding it here keeps every nanosecond digit.
       const delta = this.ctx.hostCall('pgwarden.time.add_date_delta', args(), s.func);
       call = this.call('rt_plus', [this.operand(s.args[0] as ir.Operand), delta]);
+    } else if (s.func === 'sprintf' && s.args.length === 2) {
+      // The module formats the common verbs itself; anything else goes to the host, with big
+      // numbers passed as exact text rather than doubles.
+      const [format, values] = args() as [Expr, Expr];
+      const host = this.ctx.callFunc(
+        s.func,
+        [format, this.call('rt_exact_numbers', [values])],
+        s.loc,
+      );
+      return this.finishCall(s, args, [
+        this.set(s.result, this.call('rt_sprintf', args())),
+        m.if(m.i32.eqz(this.get(s.result)), this.set(s.result, host)),
+      ]);
     } else {
       call = this.ctx.callFunc(s.func, args(), s.loc);
     }
-    const out = [this.set(s.result, call)];
+    return this.finishCall(s, args, [this.set(s.result, call)]);
+  }
+
+  /** The checks after a call: host fallback, strict builtin errors, failure when undefined. */
+  private finishCall(s: ir.CallStmt, args: () => Expr[], out: Expr[]): Expr[] {
+    const m = this.m;
     if (this.ctx.isPlanned(s.func)) {
       out.push(this.fail(m.i32.eqz(this.get(s.result))));
       return out;
@@ -369,17 +399,41 @@ export class FunctionEmitter {
         ),
       );
     }
-    if (this.ctx.strict) {
-      // Undefined is an error, except for builtins (max, min) whose undefined is a result.
-      const name = this.ctx.cstring(s.func);
-      const undefinedResult = m.i32.eqz(this.get(s.result));
-      const failed = MAY_BE_UNDEFINED.has(s.func)
-        ? m.i32.and(undefinedResult, this.call('rt_has_error', []))
-        : undefinedResult;
-      out.push(m.if(failed, this.call('rt_builtin_error', [m.i32.const(name)])));
-    }
+    if (this.ctx.strict) out.push(this.strictCheck(s, args));
     out.push(this.fail(m.i32.eqz(this.get(s.result))));
     return out;
+  }
+
+  /**
+   * Strict builtin errors: an undefined result aborts. The runtime's own message wins (divide by
+   * zero); otherwise the host words OPA's operand type error from the operands' types.
+   */
+  private strictCheck(s: ir.CallStmt, args: () => Expr[]): Expr {
+    const m = this.m;
+    const name = m.i32.const(this.ctx.cstring(s.func));
+    const undefinedResult = m.i32.eqz(this.get(s.result));
+    if (MAY_BE_UNDEFINED.has(s.func)) {
+      return m.if(
+        m.i32.and(undefinedResult, this.call('rt_has_error', [])),
+        this.call('rt_builtin_error', [name]),
+      );
+    }
+    const list = this.temp();
+    const build: Expr[] = [m.local.set(list, this.call('rt_array', [m.i32.const(s.args.length)]))];
+    for (const a of args()) build.push(this.call('rt_array_append', [m.local.get(list), a]));
+    const message = this.ctx.hostCall(ERROR_BUILTIN, [
+      m.i32.const(this.ctx.internString(s.func).value),
+      this.call('rt_type_names', [m.local.get(list)]),
+      m.local.get(list),
+    ]);
+    return m.if(
+      undefinedResult,
+      m.block(null, [
+        m.if(this.call('rt_has_error', []), this.call('rt_builtin_error', [name])),
+        ...build,
+        this.call('rt_abort_message', [m.i32.const(this.ctx.cstring(s.func)), message]),
+      ]),
+    );
   }
 
   private callDynamic(s: ir.CallDynamicStmt): Expr[] {

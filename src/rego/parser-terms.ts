@@ -41,39 +41,47 @@ export class TermParser {
     readonly file: string,
   ) {}
 
+  /** The token `k` positions ahead (eof at the end). */
   peek(k = 0): Token {
     return this.tokens[Math.min(this.pos + k, this.tokens.length - 1)]!;
   }
 
+  /** Consume and return the current token. */
   next(): Token {
     const t = this.peek();
     if (this.pos < this.tokens.length - 1) this.pos++;
     return t;
   }
 
+  /** The source position of a token. */
   loc(t: Token = this.peek()): ast.Location {
     return { file: this.file, line: t.line, col: t.col };
   }
 
+  /** True when the token `k` ahead is the punctuation `v`. */
   isPunct(v: string, k = 0): boolean {
     const t = this.peek(k);
     return t.kind === 'punct' && t.value === v;
   }
 
+  /** True when the token `k` ahead is the identifier `v`. */
   isWord(v: string, k = 0): boolean {
     const t = this.peek(k);
     return t.kind === 'ident' && t.value === v;
   }
 
+  /** True when the token `k` ahead is `v` and `v` is a keyword in this module. */
   isKeyword(v: string, k = 0): boolean {
     return this.keywords.has(v) && this.isWord(v, k);
   }
 
+  /** Record a parse error at `t` and abandon the current rule. */
   error(t: Token, msg: string): never {
     this.diagnostics.push(diagnostic(this.loc(t), 'rego_parse_error', msg));
     throw new ParseAbort(msg);
   }
 
+  /** Consume the punctuation `v` or fail. */
   expectPunct(v: string): Token {
     const t = this.peek();
     if (t.kind !== 'punct' || t.value !== v) this.error(t, `expected ${v}, found ${describe(t)}`);

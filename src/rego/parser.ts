@@ -43,12 +43,14 @@ export function parseModule(
   const imports = parseImports(p, v0);
   // `import rego.v1` in a v0 module asks for v1 syntax from here on (as OPA does).
   const v1Import = imports.some((i) => refText(i.path) === 'rego.v1');
+  checkImports(p, imports);
   const v0Rules = v0 && !v1Import;
   const rules: ast.Rule[] = [];
   while (p.peek().kind !== 'eof') {
     const before = p.pos;
     try {
-      rules.push(parseRule(p, v0Rules));
+      const rule = parseRule(p, v0Rules);
+      rules.push(rule, ...chainedBodies(p, rule));
     } catch (err) {
       if (!(err instanceof ParseAbort)) throw err;
       resync(p, before);
@@ -159,6 +161,46 @@ function parseImports(p: TermParser, v0: boolean): ast.Import[] {
   return imports;
 }
 
+/**
+ * `rego.v1` implies the future keywords: importing both, or `rego.v1` twice, is an error, and
+ * two imports may not bind the same alias.
+ */
+function checkImports(p: TermParser, imports: ast.Import[]): void {
+  let seenV1 = false;
+  let seenFuture = false;
+  const aliases = new Set<string>();
+  for (const imp of imports) {
+    const text = refText(imp.path);
+    const isV1 = text === 'rego.v1';
+    const isFuture = text.startsWith('future.keywords');
+    if ((isV1 && (seenV1 || seenFuture)) || (isFuture && seenV1)) {
+      p.diagnostics.push(
+        diagnostic(
+          imp.loc,
+          'rego_parse_error',
+          `import ${text}: this import shadows previous import`,
+        ),
+      );
+    }
+    seenV1 ||= isV1;
+    seenFuture ||= isFuture;
+    if (isV1 || isFuture) continue;
+    const last = imp.path.path[imp.path.path.length - 1];
+    const alias = imp.alias ?? (last?.type === 'string' ? last.value : undefined);
+    if (alias === undefined) continue;
+    if (aliases.has(alias)) {
+      p.diagnostics.push(
+        diagnostic(
+          imp.loc,
+          'rego_compile_error',
+          `import ${text}: this import shadows previous import`,
+        ),
+      );
+    }
+    aliases.add(alias);
+  }
+}
+
 function refText(t: ast.RefTerm): string {
   return (refParts(t) ?? []).join('.');
 }
@@ -192,7 +234,7 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
   const headStart = p.peek();
   if (headStart.kind !== 'ident') p.error(headStart, `unexpected ${describe(headStart)}`);
   const headTerm = p.parseOperand({});
-  const { ref, args, bracketLast } = headRef(p, headTerm, headStart);
+  const { ref, args } = headRef(p, headTerm, headStart);
   const head: ast.RuleHead = { loc: p.loc(headStart), ref, assign: false };
   if (args !== undefined) head.args = args;
 
@@ -209,6 +251,8 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
   }
   if (isDefault) {
     if (head.value === undefined) p.error(headStart, 'default rule must have a value');
+    const bad = nonConstant(head.value);
+    if (bad !== undefined) p.error(headStart, `default rule value cannot contain ${bad}`);
     return { loc, kind: ruleKind(head), default: true, head, body: [trueExpr(loc)], file: p.file };
   }
 
@@ -217,10 +261,10 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
     head.key === undefined &&
     head.value === undefined &&
     v0 &&
-    bracketLast &&
+    ref.length === 2 &&
     args === undefined
   ) {
-    // v0 `p[x] { ... }` declares a partial set with element x.
+    // v0 `p[x] { ... }` (and `p.q { ... }`, for compatibility) declare a partial set.
     head.key = ref.pop()!;
   }
   if (head.key === undefined && head.value === undefined) {
@@ -258,6 +302,21 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
 }
 
 /** `if { ... }`, `if literal`, or (v0) `{ ... }`; undefined when there is no body. */
+/**
+ * `p { a } { b }`: each further body on the line of the previous `}` is another rule with the
+ * same head (OPA's deprecated disjunction syntax, still accepted by v0 and `rego.v1`).
+ */
+function chainedBodies(p: TermParser, rule: ast.Rule): ast.Rule[] {
+  const out: ast.Rule[] = [];
+  while (p.isPunct('{') && !p.peek().nl && rule.kind !== 'function' && !rule.default) {
+    const loc = p.loc();
+    const next: ast.Rule = { ...rule, loc, body: p.parseBraceBody() };
+    delete next.else;
+    out.push(next);
+  }
+  return out;
+}
+
 function parseRuleBody(p: TermParser, v0: boolean): ast.Body | undefined {
   if (p.isKeyword('if')) {
     p.next();
@@ -275,35 +334,42 @@ function headRef(
   p: TermParser,
   term: ast.Term,
   start: ReturnType<TermParser['peek']>,
-): { ref: [ast.VarTerm, ...ast.Term[]]; args?: ast.Term[]; bracketLast: boolean } {
-  if (term.type === 'var') return { ref: [term], bracketLast: false };
-  if (term.type === 'ref' && term.head.type === 'var') {
-    const last = term.path[term.path.length - 1];
-    // A string element written `["x"]` still counts as a bracket for v0 partial sets; the
-    // token before the last element tells which syntax was used.
-    const bracketLast = last !== undefined && isBracketElement(p, last);
-    return { ref: [term.head, ...term.path], bracketLast };
-  }
+): { ref: [ast.VarTerm, ...ast.Term[]]; args?: ast.Term[] } {
+  if (term.type === 'var') return { ref: [term] };
+  if (term.type === 'ref' && term.head.type === 'var') return { ref: [term.head, ...term.path] };
   if (term.type === 'call' && term.operator.head.type === 'var') {
-    return {
-      ref: [term.operator.head, ...term.operator.path],
-      args: term.args,
-      bracketLast: false,
-    };
+    return { ref: [term.operator.head, ...term.operator.path], args: term.args };
   }
   return p.error(start, 'invalid rule head');
-}
-
-function isBracketElement(p: TermParser, el: ast.Term): boolean {
-  if (el.type !== 'string') return true;
-  const idx = p.tokens.findIndex((t) => t.line === el.loc.line && t.col === el.loc.col);
-  return idx > 0 && p.tokens[idx - 1]!.value === '[';
 }
 
 function ruleKind(head: ast.RuleHead): ast.RuleKind {
   if (head.args !== undefined) return 'function';
   if (head.key !== undefined) return 'partialSet';
   return head.ref.slice(1).every((t) => t.type === 'string') ? 'complete' : 'partialObject';
+}
+
+/** What makes a default value non-constant (a var, ref or call), if anything. */
+function nonConstant(t: ast.Term): string | undefined {
+  switch (t.type) {
+    case 'var':
+      return 'var';
+    case 'ref':
+      return 'ref';
+    case 'call':
+      return 'call';
+    case 'array':
+    case 'set':
+      return t.items.map(nonConstant).find((x) => x !== undefined);
+    case 'object':
+      return t.entries
+        .flat()
+        .map(nonConstant)
+        .find((x) => x !== undefined);
+    default:
+      // Scalars and comprehensions (evaluated on their own) are allowed.
+      return undefined;
+  }
 }
 
 function trueExpr(loc: ast.Location): ast.TermExpr {
@@ -314,9 +380,4 @@ function trueExpr(loc: ast.Location): ast.TermExpr {
     with: [],
     term: { type: 'boolean', loc, value: true },
   };
-}
-
-/** Report a problem found after parsing (shared helper for the checks). */
-export function parseDiagnostic(loc: ast.Location, message: string): Diagnostic {
-  return diagnostic(loc, 'rego_parse_error', message);
 }

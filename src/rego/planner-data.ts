@@ -112,6 +112,11 @@ export function planBasePath(
       src = op.local(target);
     } else if (el.type === 'number' && /^\d+$/.test(el.value)) {
       src = op.local(integerKey(fp, src, el));
+    } else if (el.type === 'number' && /^\d+\.\d+$/.test(el.value)) {
+      // A decimal key can only name an object key, by its text.
+      const target = fp.newLocal();
+      fp.emit({ type: 'DotStmt', source: src, key: op.str(fp.ctx.str(el.value)), target });
+      src = op.local(target);
     } else {
       break;
     }
@@ -142,6 +147,10 @@ function integerKey(fp: FuncPlanner, src: ir.Operand, el: ast.NumberTerm): ir.Lo
   return target;
 }
 
+/**
+ * True when `with data...` replaced the documents at `path`. `with data as x` replaces base
+ * data only: rules keep computing their documents (from the new base data).
+ */
 function isMocked(fp: FuncPlanner, path: string[]): boolean {
   return path.length > 0 && fp.mocks.data.has(pathKey(path));
 }
@@ -195,6 +204,6 @@ export function planNodeBody(fp: FuncPlanner, node: TreeNode): ir.Local {
 
 /** Integer keys of data refs address base documents by their string form, as OPA does. */
 function dataKey(t: ast.Term | undefined): ast.Term | undefined {
-  if (t?.type === 'number' && /^\d+$/.test(t.value)) return { ...t, type: 'string' };
+  if (t?.type === 'number' && /^\d+(\.\d+)?$/.test(t.value)) return { ...t, type: 'string' };
   return t;
 }

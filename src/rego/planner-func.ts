@@ -31,10 +31,12 @@ export class FuncPlanner {
     public mocks: Mocks,
   ) {}
 
+  /** A fresh local. */
   newLocal(): ir.Local {
     return this.nextLocal++;
   }
 
+  /** Append a statement to the current block. */
   emit(stmt: ir.Stmt): void {
     this.curr.push(stmt);
   }
@@ -47,9 +49,13 @@ export class FuncPlanner {
     this.emit({ type: 'BreakStmt', index: this.depth - base - 1 });
   }
 
+  /** True once an IsDefinedStmt on input precedes the current statement on every path. */
+  inputChecked = false;
+
   /** Run `fn` collecting its statements into a new block. */
   block(fn: () => void): ir.Block {
     const saved = this.curr;
+    const checked = this.inputChecked;
     this.curr = [];
     this.depth++;
     try {
@@ -58,6 +64,7 @@ export class FuncPlanner {
     } finally {
       this.curr = saved;
       this.depth--;
+      this.inputChecked = checked;
     }
   }
 
@@ -92,10 +99,12 @@ export class FuncPlanner {
     }
   }
 
+  /** The IR location of a source position. */
   loc(l: ast.Location): ir.StmtLocation {
     return { file: this.ctx.file(l.file), row: l.line, col: l.col };
   }
 
+  /** The operand as a local (constants are copied into one). */
   toLocal(o: ir.Operand): ir.Local {
     if (o.type === 'local') return o.value;
     const t = this.newLocal();
@@ -128,6 +137,7 @@ export class FuncPlanner {
     this.planExpr(e, () => this.planExprs(es, i + 1, k));
   }
 
+  /** Plan one expression (with its `with` modifiers and negation), then `k`. */
   planExpr(e: ast.Expr, k: () => void): void {
     if (e.with.length > 0) return planWith(this, e, k);
     if (e.negated) {
@@ -179,15 +189,21 @@ export class FuncPlanner {
       const value = this.newLocal();
       const failed = this.newLocal();
       this.emit({ type: 'ResetLocalStmt', target: failed });
-      const block = this.scoped(() =>
-        this.block(() => {
-          if (e.key !== undefined) this.vars.set(e.key.name, key);
-          this.vars.set(e.value.name, value);
-          this.negate((found) => this.planBody(e.body, found));
-          this.emit({ type: 'AssignVarStmt', source: op.bool(true), target: failed });
-        }),
-      );
-      this.emit({ type: 'ScanStmt', source: src, key, value, block });
+      // The first element that fails the body decides: leave the scan through a wrapper block.
+      const base = this.depth;
+      const wrapper = this.block(() => {
+        const block = this.scoped(() =>
+          this.block(() => {
+            if (e.key !== undefined) this.vars.set(e.key.name, key);
+            this.vars.set(e.value.name, value);
+            this.negate((found) => this.planBody(e.body, found));
+            this.emit({ type: 'AssignVarStmt', source: op.bool(true), target: failed });
+            this.breakTo(base);
+          }),
+        );
+        this.emit({ type: 'ScanStmt', source: src, key, value, block });
+      });
+      this.emit({ type: 'BlockStmt', blocks: [wrapper] });
       this.emit({ type: 'IsUndefinedStmt', source: failed });
       k();
     });
@@ -207,10 +223,27 @@ export class FuncPlanner {
     if (name === 'assign' && a !== undefined && b !== undefined) {
       return this.planTerm(b, (o) => {
         this.forgetPatternVars(a);
+        if (a.type === 'var' && (a.name === 'input' || a.name === 'data')) {
+          // v0 lets a local shadow input or data (v1 rejects it in check-decl.ts).
+          this.vars.set(a.name, this.toLocal(o));
+          return k();
+        }
         this.unifyOp(a, o, k);
       });
     }
     if (name === 'print') return planPrint(this, t, k);
+    if (
+      (name === 'equal' || name === 'neq') &&
+      t.args.length === 2 &&
+      !this.mocks.funcs.has(name)
+    ) {
+      // As OPA does, `==` and `!=` as expressions compare directly, without a builtin call.
+      return this.planTerms(t.args, ([x, y]) => {
+        const type = name === 'equal' ? 'EqualStmt' : 'NotEqualStmt';
+        this.emit({ type, a: x!, b: y! });
+        k();
+      });
+    }
     const arity = this.ctx.callArity(t);
     if (arity !== undefined && t.args.length === arity + 1) {
       const out = t.args[arity]!;
@@ -293,8 +326,10 @@ export class FuncPlanner {
     const l = this.vars.get(t.name);
     if (l !== undefined) return k(op.local(l));
     if (t.name === 'input') {
-      // Without input, `input` is undefined like any missing document.
-      this.emit({ type: 'IsDefinedStmt', source: ir.INPUT });
+      // Without input, `input` is undefined like any missing document. One check per path of
+      // blocks is enough: later statements of this block and nested blocks follow it.
+      if (!this.inputChecked) this.emit({ type: 'IsDefinedStmt', source: ir.INPUT });
+      this.inputChecked = true;
       return k(op.local(ir.INPUT));
     }
     if (t.name === 'data') return planDataRef(this, [], k);

@@ -170,31 +170,46 @@ function planCollection(fp: FuncPlanner, set: RuleSet, ret: ir.Local): void {
     const rule = info.rule;
     const isSet = rule.kind === 'partialSet';
     const leaf = isSet ? rule.head.key! : rule.head.value!;
+    // A head without vars adds the same entry for every solution: stop at the first one.
+    const ground = [...info.dyn, leaf].every(isGround);
+    const base = fp.depth;
     const block = fp.scoped(() =>
       fp.block(() => {
         fp.vars.clear();
         planBodyThen(fp, rule, [...info.dyn, leaf], (ops) => {
-          const value = ops[ops.length - 1]!;
-          const keys = ops.slice(0, -1);
-          const loc = fp.loc(rule.loc);
-          if (isPlainSet) {
-            fp.emit({ type: 'SetAddStmt', value, set: ret });
-            return;
-          }
-          if (isSet) {
-            const container = descend(fp, ret, keys, keys.length, 'set');
-            fp.emit({ type: 'SetAddStmt', value, set: container });
-            return;
-          }
-          const parent = descend(fp, ret, keys, keys.length - 1, 'object');
-          const key = keys[keys.length - 1]!;
-          const message = 'object keys must be unique';
-          fp.emit({ type: 'ObjectInsertOnceStmt', key, value, object: parent, loc, message });
+          insertEntry(fp, ret, ops, isPlainSet, isSet, fp.loc(rule.loc));
+          if (ground) fp.breakTo(base);
         });
       }),
     );
     fp.emit({ type: 'BlockStmt', blocks: [block] });
   }
+}
+
+/** Add one entry (keys..., value) produced by a rule body to the rule set's collection. */
+function insertEntry(
+  fp: FuncPlanner,
+  ret: ir.Local,
+  ops: ir.Operand[],
+  isPlainSet: boolean,
+  isSet: boolean,
+  loc: ir.StmtLocation,
+): void {
+  const value = ops[ops.length - 1]!;
+  const keys = ops.slice(0, -1);
+  if (isPlainSet) {
+    fp.emit({ type: 'SetAddStmt', value, set: ret });
+    return;
+  }
+  if (isSet) {
+    const container = descend(fp, ret, keys, keys.length, 'set');
+    fp.emit({ type: 'SetAddStmt', value, set: container });
+    return;
+  }
+  const parent = descend(fp, ret, keys, keys.length - 1, 'object');
+  const key = keys[keys.length - 1]!;
+  const message = 'object keys must be unique';
+  fp.emit({ type: 'ObjectInsertOnceStmt', key, value, object: parent, loc, message });
 }
 
 /**

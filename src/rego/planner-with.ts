@@ -53,8 +53,12 @@ export function planWith(fp: FuncPlanner, e: ast.Expr, k: () => void): void {
       continue;
     }
     const name = dotted(target);
-    if (name === undefined) {
-      fp.ctx.diags.push(diagnostic(w.loc, 'rego_compile_error', 'invalid with target'));
+    const isFunction =
+      name !== undefined &&
+      (fnSet?.kind === 'function' || (head !== 'data' && fp.ctx.builtins[name] !== undefined));
+    if (name === undefined || !isFunction) {
+      const message = 'with keyword target must reference existing input, data, or a function';
+      fp.ctx.diags.push(diagnostic(w.loc, 'rego_compile_error', message));
       return;
     }
     const mock = funcMock(fp, w.value);
@@ -115,6 +119,8 @@ function planInner(
     fp.planExpr(inner, () => {
       fp.mocks = outer;
       const rest = fp.block(() => {
+        // The original input may be undefined again: check it anew when it is used.
+        fp.inputChecked = false;
         fp.emit({ type: 'AssignVarStmt', source: op.local(savedIn), target: ir.INPUT });
         fp.emit({ type: 'AssignVarStmt', source: op.local(savedData), target: ir.DATA });
         k();

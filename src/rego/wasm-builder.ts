@@ -65,6 +65,7 @@ export const wasm = {
     add: bin(0x6a),
     sub: bin(0x6b),
     and: bin(0x71),
+    shl: bin(0x74),
     load: (offset: number, ptr: Expr): Expr => ({ op: 'i32.load', offset, ptr }),
   },
   i64: {

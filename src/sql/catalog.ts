@@ -10,7 +10,10 @@ export interface CatalogRelation {
   oid: number;
   schema: string;
   name: string;
-  /** pg_class.relkind: `r` table, `v` view, `m` materialized view, `f` foreign, `p` partitioned. */
+  /**
+   * pg_class.relkind: `r` table, `v` view, `m` materialized view, `f` foreign table, `p`
+   * partitioned table, `S` sequence.
+   */
   kind: string;
   /** Column names in attribute-number order (dropped columns left out). */
   columns: string[];
@@ -98,7 +101,7 @@ const RELATIONS_SQL = `
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_catalog.pg_attribute a
       ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-   WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')
+   WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p', 'S')
    GROUP BY c.oid, n.nspname, c.relname, c.relkind`;
 
 const FUNCTIONS_SQL = `

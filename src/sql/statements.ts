@@ -57,6 +57,12 @@ function core(kind: string, commandTag: string, extra: Partial<StatementCore> = 
   };
 }
 
+/** What DECLARE and PREPARE take over from the statement they wrap (decided now, run later). */
+function innerFacts(inner: StatementCore): Partial<StatementCore> {
+  const { outputs, where, limit, copiesData } = inner;
+  return { outputs, where, limit, copiesData };
+}
+
 /** One output whose lineage cannot be known here (rows of a cursor or prepared statement). */
 function unknownOutputs(): Col[] {
   return [{ name: '*', lin: { ...emptyLin(), unknown: true } }];
@@ -219,9 +225,10 @@ export function analyseStatement(node: unknown, ctx: Ctx): StatementCore {
     case 'CreateTableAsStmt':
       return createTableAs(body as CreateTableAsStmt, ctx);
     case 'DeclareCursorStmt': {
+      // The cursor's query is decided here, so its facts are the statement's facts.
       const s = body as DeclareCursorStmt;
-      const outputs = analyseQuery(s.query, null, ctx, 'read');
-      return core('declare', 'DECLARE CURSOR', { outputs, handle: s.portalname });
+      const inner = analyseStatement(s.query ?? {}, ctx);
+      return core('declare', 'DECLARE CURSOR', { ...innerFacts(inner), handle: s.portalname });
     }
     case 'FetchStmt': {
       const move = body.ismove === true;
@@ -237,7 +244,7 @@ export function analyseStatement(node: unknown, ctx: Ctx): StatementCore {
     case 'PrepareStmt': {
       const s = body as PrepareStmt;
       const inner = analyseStatement(s.query ?? {}, ctx);
-      return core('prepare', 'PREPARE', { outputs: inner.outputs, handle: s.name });
+      return core('prepare', 'PREPARE', { ...innerFacts(inner), handle: s.name });
     }
     case 'ExecuteStmt':
       walkExpr(body.params, null, ctx, 'read');

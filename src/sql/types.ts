@@ -53,7 +53,7 @@ export interface OutputLineage {
 
 /** Everything the gateway and the policy know about one statement. */
 export interface StatementFacts {
-  /** Lower-case statement kind: `select`, `insert`, `update`, `delete`, `copy`, `create_table`, ... */
+  /** Lower-case statement kind: `select`, `insert`, `copy`, `create_table`, ... (see docs). */
   kind: string;
   /** The command tag PostgreSQL will answer with (`SELECT`, `INSERT`, ...). */
   commandTag: string;

@@ -47,7 +47,7 @@ function statement(session: string, text: string, table: string, allow: boolean)
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'pgw-cli-'));
+  root = await mkdtemp(join(tmpdir(), 'pgw-audit-cli-'));
   trailDir = join(root, 'trail');
   const key = await loadOrCreateSigningKey(join(root, 'key.jwk'));
   const trail = await openAuditTrail({

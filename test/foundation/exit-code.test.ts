@@ -2,12 +2,12 @@
 // `npm test` exited 0 with failing tests and CI passed red runs. src/cli/embedded-postgres.ts
 // removes that hook; these tests pin it down.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import '../../src/cli/embedded-postgres.js';
+import { keepExitCodes, releaseSignalHooks } from '../../src/cli/embedded-postgres.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -17,6 +17,18 @@ describe('exit codes survive embedded-postgres', () => {
     const hook = fromPackage('async-exit-hook') as { hookedEvents(): string[] };
     expect(hook.hookedEvents()).not.toContain('beforeExit');
     expect(hook.hookedEvents()).not.toContain('exit');
+    // Calling again is harmless.
+    expect(() => keepExitCodes()).not.toThrow();
+  });
+
+  it('can release the signal hooks for programs that stop their servers themselves', () => {
+    const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    const hook = fromPackage('async-exit-hook') as { hookedEvents(): string[] };
+    expect(hook.hookedEvents()).toContain('SIGTERM');
+    releaseSignalHooks();
+    releaseSignalHooks();
+    expect(hook.hookedEvents()).not.toContain('SIGTERM');
+    expect(hook.hookedEvents()).not.toContain('SIGINT');
   });
 
   it('a vitest run with a failing test exits non-zero', async () => {
@@ -39,7 +51,8 @@ describe('exit codes survive embedded-postgres', () => {
     const env = { ...process.env, PGWARDEN_VITEST_JSON: '' };
     const result = await promisify(execFile)(process.execPath, [vitest, 'run'], { cwd: dir, env })
       .then(() => ({ code: 0 }))
-      .catch((err: { code: number }) => ({ code: err.code }));
+      .catch((err: { code: number }) => ({ code: err.code }))
+      .finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(result.code).toBe(1);
   });
 });

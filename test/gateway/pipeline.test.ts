@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { message, parseMessage, syncMessage } from '../../src/wire/index.js';
+import { message, parseMessage, queryMessage, syncMessage } from '../../src/wire/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { functionDecider } from '../support/gateway-fixtures.js';
 import { RawClient, errorFields } from '../support/gateway-raw.js';
@@ -9,15 +9,15 @@ import { createDatabase, directClient, testServer } from '../support/pg.js';
 
 let gw: TestGateway;
 let database: string;
+const decider = functionDecider((input) =>
+  input.statement.text.includes('forbidden') ? { allow: false, reasons: ['forbidden'] } : {},
+);
 
 beforeAll(async () => {
   database = await createDatabase('gw_pipe');
   const admin = await directClient(database);
   await admin.query('CREATE TABLE log (v int)');
   await admin.end();
-  const decider = functionDecider((input) =>
-    input.statement.text.includes('forbidden') ? { allow: false, reasons: ['forbidden'] } : {},
-  );
   gw = await startTestGateway({ decider: () => decider });
 });
 
@@ -60,7 +60,7 @@ describe('extended protocol pipelining', () => {
       ]),
     );
     const first = await raw.until((m) => m.type === 0x5a);
-    expect(first.map((m) => String.fromCharCode(m.type)).join('')).toBe('123EZ');
+    expect(first.map((m) => String.fromCharCode(m.type)).join('')).toBe('12CEZ');
     expect(errorFields(first[3]!)).toMatchObject({ C: '42501' });
     const second = await raw.until((m) => m.type === 0x5a);
     expect(second.map((m) => String.fromCharCode(m.type)).join('')).toBe('12DCZ');
@@ -70,6 +70,34 @@ describe('extended protocol pipelining', () => {
     await admin.end();
     // The batch ran as one implicit transaction that the refusal aborted.
     expect(rows[0].n).toBe(0);
+  });
+
+  it('sees a pipelined BEGIN before upstream reports it (in_transaction)', async () => {
+    const raw = await RawClient.connect(gw.gateway.address.port);
+    await raw.login(database, 'test:pipeliner');
+    raw.write(
+      Buffer.concat([
+        parseMessage('', 'BEGIN'),
+        bind('', ''),
+        execute(''),
+        parseMessage('', 'SELECT 11 /* inside */'),
+        bind('', ''),
+        execute(''),
+        parseMessage('', 'COMMIT'),
+        bind('', ''),
+        execute(''),
+        parseMessage('', 'SELECT 12 /* after */'),
+        bind('', ''),
+        execute(''),
+        syncMessage(),
+      ]),
+    );
+    await raw.until((m) => m.type === 0x5a);
+    raw.end();
+    const seen = (marker: string) =>
+      decider.inputs.find((i) => i.statement.text.includes(marker))?.statement.in_transaction;
+    expect(seen('inside')).toBe(true);
+    expect(seen('after')).toBe(false);
   });
 
   it('refuses Execute of a portal the gateway never saw prepared', async () => {
@@ -108,5 +136,49 @@ describe('upstream failures', () => {
       await viaRelay.close();
       relay.close();
     }
+  });
+});
+
+describe('errors while the client is still sending', () => {
+  it('stays in step when an error arrives before the rest of the batch', async () => {
+    const raw = await RawClient.connect(gw.gateway.address.port);
+    await raw.login(database, 'test:slow-pipeliner');
+    // The first Execute fails upstream; its error arrives before the client sends more.
+    raw.write(Buffer.concat([parseMessage('', 'SELECT 1/0'), bind('', ''), execute('')]));
+    const error = await raw.until((m) => m.type === 0x45);
+    expect(errorFields(error.at(-1)!).C).toBe('22012');
+    raw.write(
+      Buffer.concat([
+        parseMessage('', 'SELECT 2'),
+        bind('', ''),
+        execute(''),
+        syncMessage(),
+        parseMessage('', 'SELECT 3'),
+        bind('', ''),
+        execute(''),
+        syncMessage(),
+      ]),
+    );
+    const first = await raw.until((m) => m.type === 0x5a);
+    expect(first.map((m) => String.fromCharCode(m.type)).join('')).toBe('Z');
+    const second = await raw.until((m) => m.type === 0x5a);
+    expect(second.map((m) => String.fromCharCode(m.type)).join('')).toBe('12DCZ');
+    expect(second[2]!.body.toString('utf8', 6)).toBe('3');
+    raw.end();
+  });
+
+  it('stays in step when a Query arrives while upstream skips to Sync', async () => {
+    const raw = await RawClient.connect(gw.gateway.address.port);
+    await raw.login(database, 'test:mixed');
+    raw.write(Buffer.concat([parseMessage('', 'SELECT 1/0'), bind('', ''), execute('')]));
+    await raw.until((m) => m.type === 0x45);
+    // PostgreSQL ignores this Query: it is still skipping to Sync.
+    raw.write(Buffer.concat([queryMessage('SELECT 5'), syncMessage(), queryMessage('SELECT 6')]));
+    const sync = await raw.until((m) => m.type === 0x5a);
+    expect(sync.map((m) => String.fromCharCode(m.type)).join('')).toBe('Z');
+    const six = await raw.until((m) => m.type === 0x5a);
+    expect(six.map((m) => String.fromCharCode(m.type)).join('')).toBe('TDCZ');
+    expect(six[1]!.body.toString('utf8', 6)).toBe('6');
+    raw.end();
   });
 });

@@ -38,6 +38,9 @@ describe('client protocol handling', () => {
     const err = await gw.connect(database, 'not-a-valid-token-SECRET').catch((e: unknown) => e);
     expect((err as pg.DatabaseError).code).toBe('28P01');
     expect((err as Error).message).not.toContain('SECRET');
+    const refused = gw.audit.of('auth').at(-1);
+    expect(refused).toMatchObject({ outcome: 'refused', sqlstate: '28P01', user: 'ci' });
+    expect(JSON.stringify(refused)).not.toContain('SECRET');
   });
 
   it('closes a connection that sends a malformed message with 08P01; others survive', async () => {
@@ -191,6 +194,18 @@ describe('client protocol handling', () => {
       upstream: { ...gw.options.upstream, allowSuperuser: false },
     }).catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe('ERR_CONFIG_INVALID');
+  });
+
+  it('close() ends open sessions with 57P01 and stops listening', async () => {
+    const closing = await startTestGateway();
+    const client = await closing.connect(database);
+    const ended = new Promise<Error>((resolve) => client.on('error', resolve));
+    expect(closing.gateway.sessions()).toBe(1);
+    await closing.close();
+    expect(((await ended) as pg.DatabaseError).code).toBe('57P01');
+    expect(closing.gateway.sessions()).toBe(0);
+    const refused = await closing.connect(database).catch((e: unknown) => e);
+    expect((refused as { code?: string }).code).toBe('ECONNREFUSED');
   });
 
   it('gives the client 08006 when upstream is down', async () => {

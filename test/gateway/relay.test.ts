@@ -162,6 +162,19 @@ describe('relay through the gateway', () => {
     }
   });
 
+  it('decides statements after BEGIN in one string as inside the block', async () => {
+    const client = await gw.connect(database);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS tx_string (v int)');
+      const before = gw.audit.of('decision').length;
+      await client.query('BEGIN; INSERT INTO tx_string VALUES (1); COMMIT; SELECT 1');
+      const decided = gw.audit.of('decision').slice(before);
+      expect(decided.map((r) => r.in_transaction)).toEqual([false, true, true, false]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('audits session, decision, execution and response', async () => {
     const client = await gw.connect(database);
     await client.query('SELECT id FROM items WHERE id <= 3');

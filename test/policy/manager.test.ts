@@ -135,7 +135,7 @@ describe('bundle manager', () => {
 /** A bundle server on loopback that records what each request carried. */
 async function bundleServer(token: string) {
   const state = {
-    body: Buffer.alloc(0),
+    body: Buffer.alloc(0) as Buffer,
     etag: '"1"',
     failWith: 0,
     requests: [] as Array<{ at: number; headers: IncomingHttpHeaders; status: number }>,
@@ -185,12 +185,14 @@ describe('bundle server source', () => {
     await manager.start();
     state.failWith = 503;
     const failedFrom = state.requests.length;
-    await waitFor(() => state.requests.length >= failedFrom + 4);
+    await waitFor(() => state.requests.length >= failedFrom + 5);
     expect(manager.status().last_error?.message).toMatch(/answered 503/);
     expect(engine.decide(sampleInput()).reasons).toEqual(['v1']);
-    // Gaps between failed polls grow (20 ms doubling per failure, jitter at most 20 %).
+    // Gaps between failed polls grow: 40, 80, 160, 320 ms (20 ms doubled per failure, with
+    // jitter of at most 20 %), so the fourth gap is well over twice the first.
     const failed = state.requests.slice(failedFrom).map((r) => r.at);
-    expect(failed[3]! - failed[2]!).toBeGreaterThan(failed[1]! - failed[0]!);
+    expect(failed[4]! - failed[3]!).toBeGreaterThan(2 * (failed[1]! - failed[0]!));
+    expect(failed[4]! - failed[3]!).toBeGreaterThanOrEqual(200);
 
     state.failWith = 0;
     state.body = await markerBundle({ name: 'v2' });

@@ -99,7 +99,9 @@ describe('catalog-backed analysis', () => {
     await client.query('CREATE TABLE later_still (y int)');
     // The stale snapshot still answers while the reload runs.
     expect(await eager.catalog(database)).toBe(first);
-    await expect.poll(async () => (await eager.catalog(database)) !== first).toBe(true);
+    await expect
+      .poll(async () => (await eager.catalog(database)) !== first, { timeout: 15_000 })
+      .toBe(true);
     const [f] = await eager.analyze('SELECT * FROM later_still', { database });
     expect(f!.outputs.map((o) => o.name)).toEqual(['y']);
   });

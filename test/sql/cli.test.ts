@@ -71,7 +71,7 @@ describe('pgwarden analyze', () => {
     ],
     [
       ['SELECT 1', '--database', 'not a url'],
-      'pgwarden: --database is not a URL: not a url (ERR_CONFIG_INVALID)\n',
+      'pgwarden: --database is not a postgres:// URL (ERR_CONFIG_INVALID)\n',
     ],
     [['  '], 'pgwarden: no SQL given (ERR_CONFIG_INVALID)\n'],
     [[], "pgwarden: missing required argument 'sql'\n"],

@@ -650,6 +650,7 @@ const CASES: Array<[string, Summary]> = [
       tables: 'public.cards:read',
       read: 'public.cards.pan',
       filtered: 'public.cards.id',
+      where: true,
       outputs: 'pan<-[public.cards.pan]!',
       handle: 'q',
     },

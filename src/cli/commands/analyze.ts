@@ -21,7 +21,8 @@ function databaseOf(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new PgwardenError('ERR_CONFIG_INVALID', `--database is not a URL: ${url}`);
+    // The text is not echoed: a mistyped URL may still hold a password.
+    throw new PgwardenError('ERR_CONFIG_INVALID', '--database is not a postgres:// URL');
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new PgwardenError('ERR_CONFIG_INVALID', '--database must be a postgres:// URL');

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { assertSecrets, loadConfig } from '../../config/index.js';
-import { NotSupportedError } from '../../errors.js';
+import { createLogger } from '../../logger.js';
+import { startPgwarden } from '../app.js';
+import { untilSignal } from '../signals.js';
 
 /** Options of `pgwarden serve`. */
 interface ServeOptions {
@@ -10,8 +12,9 @@ interface ServeOptions {
 
 /**
  * Adds `pgwarden serve`. It loads and validates the configuration file and its secrets, so a bad
- * file stops start-up with every problem listed; `--check` stops there. Starting the gateway
- * itself is wired in when the gateway module lands; until then it refuses with ERR_NOT_SUPPORTED.
+ * file stops start-up with every problem listed; `--check` stops there. Otherwise it runs the
+ * gateway until SIGTERM or SIGINT, then stops accepting, lets statements in flight finish, and
+ * flushes and checkpoints the audit trail before exiting 0.
  */
 export function registerServe(program: Command): void {
   program
@@ -19,15 +22,18 @@ export function registerServe(program: Command): void {
     .description('run the gateway with a configuration file')
     .requiredOption('-c, --config <file>', 'configuration file (YAML), see docs/configuration.md')
     .option('--check', 'validate the configuration and its secrets, then exit')
-    .action((options: ServeOptions, command: Command) => {
+    .action(async (options: ServeOptions, command: Command) => {
       const config = loadConfig(options.config);
       assertSecrets(config, options.config);
       if (options.check) {
         command.configureOutput().writeOut?.(`${options.config}: configuration is valid\n`);
         return;
       }
-      throw new NotSupportedError(
-        `pgwarden serve: the configuration is valid, but the gateway is not built yet`,
-      );
+      const logger = createLogger({ level: config.logging.level });
+      const pgwarden = await startPgwarden(config, logger);
+      const signal = await untilSignal();
+      logger.info({ signal }, 'stopping');
+      await pgwarden.close();
+      logger.flush();
     });
 }

@@ -27,6 +27,8 @@ export interface DemoOptions {
   httpPort: number;
   /** Port of the embedded PostgreSQL; a free one by default, then kept in the state. */
   postgresPort?: number;
+  /** Audit durability; `strict` unless a benchmark asks for `batched`. */
+  auditDurability?: 'strict' | 'batched';
   logger: Logger;
 }
 
@@ -34,6 +36,8 @@ export interface DemoOptions {
 export interface RunningDemo {
   info: DemoInfo;
   pgwarden: Pgwarden;
+  /** The embedded server and its superuser, for benchmarks and tests that set up data. */
+  postgres: EmbeddedServer;
   stop(): Promise<void>;
 }
 
@@ -135,7 +139,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       options,
       bundleFile,
     );
-    return { info, pgwarden, stop: () => runAll(cleanups) };
+    return { info, pgwarden, postgres, stop: () => runAll(cleanups) };
   } catch (err) {
     await runAll(cleanups);
     throw err;
@@ -175,7 +179,7 @@ function demoConfig(args: {
     },
     policy: { bundle: { file: args.bundleFile } },
     masking: { hmac_key_file: args.hmacFile },
-    audit: { dir: path.join(state, 'audit'), durability: 'strict' },
+    audit: { dir: path.join(state, 'audit'), durability: options.auditDurability ?? 'strict' },
     approvals: { path: path.join(state, 'approvals.json') },
     http: { host: '127.0.0.1', port: options.httpPort, admin_groups: ['dba'] },
     logging: { level: 'info' },

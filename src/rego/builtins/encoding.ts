@@ -1,4 +1,5 @@
 /** Encoding builtins: JSON, base64, base64url, hex and URL query escaping. */
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { rawJson } from './exact.js';
 import { isObject, type HostBuiltin } from './types.js';
 
@@ -30,6 +31,25 @@ export const ENCODING_BUILTINS: Record<string, HostBuiltin> = {
   // The text goes back unparsed, so the module parses it itself and big numbers survive.
   'json.unmarshal': (s) => (typeof s === 'string' && isJson(s) ? rawJson(s) : undefined),
   'json.is_valid': (s) => typeof s === 'string' && isJson(s),
+  // The SDK answers yaml.* itself (its own yaml package); these serve other hosts alike.
+  'yaml.marshal': (v) => stringifyYaml(v),
+  'yaml.unmarshal': (s) => {
+    if (typeof s !== 'string') return undefined;
+    try {
+      return parseYaml(s) as unknown;
+    } catch {
+      return undefined;
+    }
+  },
+  'yaml.is_valid': (s) => {
+    if (typeof s !== 'string') return undefined;
+    try {
+      parseYaml(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
   'base64.encode': (s) =>
     typeof s === 'string' ? Buffer.from(s, 'utf8').toString('base64') : undefined,
   'base64.decode': (s) =>

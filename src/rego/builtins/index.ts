@@ -5,6 +5,7 @@
  * does in OPA's non-strict mode.
  */
 import { arith } from './arith.js';
+import { builtinError } from './errors.js';
 import { ENCODING_BUILTINS } from './encoding.js';
 import { JSON_BUILTINS } from './json.js';
 import { MISC_BUILTINS } from './misc.js';
@@ -42,6 +43,9 @@ export function hostBuiltinWireName(name: string): string {
 /** Wire name of the internal exact-arithmetic builtin every module registers. */
 export const ARITH_BUILTIN = 'pgwarden.numbers.arith';
 
+/** Wire name of the internal builtin that words strict builtin errors as OPA does. */
+export const ERROR_BUILTIN = 'pgwarden.builtin_error';
+
 /** Number of arguments of a host builtin (its declared parameters). */
 export function hostBuiltinArity(name: string): number | undefined {
   const fn = HOST_BUILTINS[name];
@@ -54,5 +58,6 @@ export function hostBuiltins(): Record<string, HostBuiltin> {
   for (const [name, fn] of Object.entries(HOST_BUILTINS)) out[hostBuiltinWireName(name)] = fn;
   for (const [name, fn] of Object.entries(TIME_INTERNAL)) out[name] = fn;
   out[ARITH_BUILTIN] = arith;
+  out[ERROR_BUILTIN] = builtinError;
   return out;
 }

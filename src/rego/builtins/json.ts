@@ -196,8 +196,9 @@ function removeDoc(doc: Json, drop: string[][]): Json {
   return doc;
 }
 
+/** One level of nesting, as OPA's array.flatten. */
 function flatten(a: Json[]): Json[] {
-  return a.flatMap((x) => (Array.isArray(x) ? flatten(x) : [x]));
+  return a.flatMap((x) => (Array.isArray(x) ? x : [x]));
 }
 
 /** Host implementations of JSON document builtins. */

@@ -1,47 +1,28 @@
 /** Remaining host builtins: units, crypto digests, semver, bits, aggregates over JSON. */
-import { createHash } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { parseDec } from './arith.js';
 import { exactInt } from './exact.js';
 import { isObject, type HostBuiltin } from './types.js';
 
-const BYTE_UNITS: Record<string, number> = {
-  '': 1,
-  k: 1e3,
-  kb: 1e3,
-  ki: 1024,
-  kib: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mi: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gi: 1024 ** 3,
-  gib: 1024 ** 3,
-  t: 1e12,
-  tb: 1e12,
-  ti: 1024 ** 4,
-  tib: 1024 ** 4,
-  p: 1e15,
-  pb: 1e15,
-  pi: 1024 ** 5,
-  pib: 1024 ** 5,
-  e: 1e18,
-  eb: 1e18,
-  ei: 1024 ** 6,
-  eib: 1024 ** 6,
-};
+/** Byte unit multipliers: SI powers of 1000 and IEC powers of 1024 (`Ki`, `KiB`). */
+function byteUnit(unit: string): bigint | undefined {
+  const u = unit.toLowerCase().replace(/b$/, '');
+  if (u === '') return 1n;
+  const power = 'kmgtpezyrq'.indexOf(u[0] ?? '') + 1;
+  if (power === 0 || u.length > 2 || (u.length === 2 && u[1] !== 'i')) return undefined;
+  return u.length === 2 ? 1024n ** BigInt(power) : 1000n ** BigInt(power);
+}
 
-/** units.parse_bytes: "10KB" -> 10000, "1KiB" -> 1024 (case-insensitive units). */
+/** units.parse_bytes: "10KB" -> 10000, "1KiB" -> 1024 (case-insensitive units), exact. */
 function parseBytes(s: unknown): unknown {
   if (typeof s !== 'string') return undefined;
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]*)\s*$/.exec(s.replace(/"/g, ''));
   if (!m) return undefined;
-  const unit = BYTE_UNITS[(m[2] ?? '').toLowerCase()];
-  if (unit === undefined) return undefined;
-  const value = Number(m[1]) * unit;
-  return Number.isSafeInteger(Math.floor(value))
-    ? Math.floor(value)
-    : exactInt(BigInt(Math.floor(value)));
+  const unit = byteUnit(m[2] ?? '');
+  const value = parseDec(m[1]?.startsWith('.') ? `0${m[1]}` : m[1]);
+  if (unit === undefined || value === undefined) return undefined;
+  const bytes = (value.m * unit) / 10n ** BigInt(value.s);
+  return bytes <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(bytes) : exactInt(bytes);
 }
 
 const SI: Record<string, number> = {
@@ -72,8 +53,12 @@ function parseUnits(s: unknown): number | undefined {
   return unit === undefined ? undefined : Number(m[1]) * unit;
 }
 
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+// Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD].
+const IDENT = '(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)';
+const SEMVER = new RegExp(
+  `^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-(${IDENT}(?:\\.${IDENT})*))?` +
+    '(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$',
+);
 
 function semverCompare(a: string, b: string): number | undefined {
   const x = SEMVER.exec(a);
@@ -125,6 +110,20 @@ function subset(sup: unknown, sub: unknown): boolean {
   return JSON.stringify(sup) === JSON.stringify(sub);
 }
 
+let cache: Map<string, unknown> | undefined;
+
+/** One value per key for the current evaluation (synchronous: cleared at the next microtask). */
+function perEvaluation(key: string, make: () => unknown): unknown {
+  if (!cache) {
+    cache = new Map();
+    queueMicrotask(() => {
+      cache = undefined;
+    });
+  }
+  if (!cache.has(key)) cache.set(key, make());
+  return cache.get(key);
+}
+
 /** Host implementations of the remaining builtins. */
 export const MISC_BUILTINS: Record<string, HostBuiltin> = {
   'units.parse_bytes': parseBytes,
@@ -172,5 +171,14 @@ export const MISC_BUILTINS: Record<string, HostBuiltin> = {
   any: (xs) => (Array.isArray(xs) ? xs.some((x) => x === true) : undefined),
   all: (xs) => (Array.isArray(xs) ? xs.every((x) => x === true) : undefined),
   'opa.runtime': () => ({}),
+  // Random values are fixed per key within one evaluation, as OPA caches them.
+  'rand.intn': (key, n) => {
+    if (typeof key !== 'string' || !Number.isInteger(n)) return undefined;
+    const bound = Math.abs(n as number);
+    if (bound === 0) return 0;
+    return perEvaluation(`intn:${key}:${bound}`, () => randomInt(bound));
+  },
+  'uuid.rfc4122': (key) =>
+    typeof key === 'string' ? perEvaluation(`uuid:${key}`, () => randomUUID()) : undefined,
   trace: (_note) => true,
 };

@@ -1,5 +1,5 @@
 /** String builtins that run in JavaScript: sprintf (Go's fmt verbs) and the strings.* family. */
-import { regoText } from './format.js';
+import { exactNumberText, regoText } from './format.js';
 import type { HostBuiltin } from './types.js';
 
 function pad(s: string, width: number, left: boolean, zero: boolean): string {
@@ -22,6 +22,14 @@ function formatG(n: number): string {
 
 function formatOne(verb: string, arg: unknown, flags: string, prec: number | undefined): string {
   const plus = flags.includes('+');
+  const exact = exactNumberText(arg);
+  if (exact !== undefined) {
+    // A number beyond a double's precision: integers print exactly for %d/%v/%s, others as doubles.
+    if (/^-?\d+$/.test(exact) && 'dvs'.includes(verb))
+      return plus && !exact.startsWith('-') ? `+${exact}` : exact;
+    if ('vs'.includes(verb)) return exact;
+    return formatOne(verb, Number(exact), flags, prec);
+  }
   const sign = (n: number, s: string): string => (plus && n >= 0 ? `+${s}` : s);
   switch (verb) {
     case 'v':
@@ -110,18 +118,25 @@ export const STRING_BUILTINS: Record<string, HostBuiltin> = {
       a < b ? -1 : a > b ? 1 : 0,
     );
     if (!entries.every(([, v]) => typeof v === 'string')) return undefined;
-    // Go's strings.NewReplacer: one left-to-right pass, first listed pattern wins at a position.
+    // Go's strings.NewReplacer: one left-to-right pass, the first listed key wins at a
+    // position; an empty key inserts its replacement at every position, ends included.
+    const empty = entries.find(([from]) => from === '')?.[1] as string | undefined;
+    const keys = entries.filter(([from]) => from !== '');
+    const chars = [...s];
     let out = '';
     let i = 0;
-    outer: while (i < s.length) {
-      for (const [from, to] of entries) {
-        if (from !== '' && s.startsWith(from, i)) {
+    outer: for (;;) {
+      if (empty !== undefined) out += empty;
+      if (i >= chars.length) break;
+      const rest = chars.slice(i).join('');
+      for (const [from, to] of keys) {
+        if (rest.startsWith(from)) {
           out += to as string;
-          i += from.length;
+          i += [...from].length;
           continue outer;
         }
       }
-      out += s[i];
+      out += chars[i];
       i++;
     }
     return out;

@@ -10,6 +10,22 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 
+let now: bigint | undefined;
+
+/**
+ * The current time, fixed for one evaluation as OPA fixes it: an evaluation runs synchronously,
+ * so the value is kept until the next microtask.
+ */
+function nowNs(): bigint {
+  if (now === undefined) {
+    now = BigInt(Date.now()) * 1_000_000n;
+    queueMicrotask(() => {
+      now = undefined;
+    });
+  }
+  return now;
+}
+
 /** Parses RFC 3339 text into nanoseconds. */
 export function parseRfc3339Ns(s: string): bigint | undefined {
   const m = RFC3339.exec(s);
@@ -92,7 +108,7 @@ export function parseDurationNs(s: string): bigint | undefined {
 
 /** Host implementations of time builtins. */
 export const TIME_BUILTINS: Record<string, HostBuiltin> = {
-  'time.now_ns': () => exactInt(BigInt(Date.now()) * 1_000_000n),
+  'time.now_ns': () => exactInt(nowNs()),
   'time.parse_rfc3339_ns': (s) => {
     if (typeof s !== 'string') return undefined;
     const ns = parseRfc3339Ns(s);

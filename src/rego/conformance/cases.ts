@@ -57,6 +57,8 @@ export interface ConformanceCase {
   readonly strict: boolean;
   /** Why the case is not run, when it is not. */
   readonly skip?: string;
+  /** Parts of the expectation the harness does not check (said on the result). */
+  readonly unchecked?: string;
 }
 
 /** How one case ended. */

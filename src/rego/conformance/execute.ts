@@ -64,7 +64,7 @@ export async function runCase(
       return done('fail', { cause: 'load_error', reason: `load error: ${outcome.message}` });
     }
     const verdict = judge(c.expect, outcome, options);
-    if (verdict === undefined) return done('pass');
+    if (verdict === undefined) return done('pass', c.unchecked ? { remark: c.unchecked } : {});
     return 'remark' in verdict ? done('pass', verdict) : done('fail', verdict);
   } catch (err) {
     return done('fail', { cause: 'harness_error', reason: `harness error: ${abortMessage(err)}` });

@@ -57,7 +57,7 @@ const KEYWORDS = new Set([
 
 /**
  * Builds the query module.
- * - `valueWhenNoVars`: regorus reports the last expression's value when nothing is bound.
+ * - `valueWhenNoVars`: regorus reports each expression's value when the query binds no var.
  * - `inputTerm`: an input that JSON cannot carry (sets); it is attached with `with input as`.
  * - `dataRoots`: the top-level names of `data`, needed to answer the bare query `data` without
  *   the generated package reading itself.
@@ -78,8 +78,14 @@ export function buildQueryModule(
   if (trimmed === 'data') {
     const roots = (options.dataRoots ?? []).filter((r) => r !== QUERY_PACKAGE);
     const entries = roots.map((r) => `${JSON.stringify(r)}: data[${JSON.stringify(r)}]`);
-    comprehension = `[[__pgw_v] | __pgw_v := {${entries.join(', ')}}]`;
-    shape = options.valueWhenNoVars ? { kind: 'expressions' } : { kind: 'bindings', vars: [] };
+    const whole = `{${entries.join(', ')}}`;
+    if (options.valueWhenNoVars) {
+      comprehension = `[[__pgw_v] | __pgw_v := ${whole}]`;
+      shape = { kind: 'expressions' };
+    } else {
+      comprehension = `[{} | ${whole}]`;
+      shape = { kind: 'bindings', vars: [] };
+    }
   } else if (vars.length > 0 || !options.valueWhenNoVars) {
     const row = vars.map((v) => `${JSON.stringify(v)}: ${v}`).join(', ');
     comprehension = `[{${row}} |\n${trimmed}\n]`;

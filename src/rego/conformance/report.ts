@@ -166,7 +166,14 @@ export function formatReport(
     parts.push('main causes of failure:');
     parts.push(...causes.map(([k, n]) => `${String(n).padStart(5)}  ${k}`), '');
   }
-  const remarked = results.filter((r) => r.status === 'pass' && r.remark).length;
+  const remarked = results.filter(
+    (r) => r.status === 'pass' && r.remark?.startsWith('error'),
+  ).length;
+  for (const r of results.filter(
+    (x) => x.status === 'pass' && x.remark && !x.remark.startsWith('error'),
+  )) {
+    parts.push(`NOTE ${r.id} (${r.note}) passed, but ${r.remark}`);
+  }
   if (remarked > 0) {
     parts.push(
       `${remarked} of the passes raised an error worded differently from regorus' own message ` +
@@ -189,8 +196,9 @@ export function formatJson(results: readonly CaseResult[]): string {
         skipped: s.total.skipped,
         total: s.total.total,
         passRate: s.passRate,
-        passedWithDifferentErrorWording: results.filter((r) => r.status === 'pass' && r.remark)
-          .length,
+        passedWithDifferentErrorWording: results.filter(
+          (r) => r.status === 'pass' && r.remark?.startsWith('error'),
+        ).length,
         causes: s.causes,
         categories: s.categories,
         cases: results,

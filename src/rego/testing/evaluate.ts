@@ -26,7 +26,6 @@ interface WasmMemory {
 interface PolicyExports {
   opa_malloc(size: number): number;
   opa_json_parse(addr: number, len: number): number;
-  opa_value_parse?(addr: number, len: number): number;
   opa_json_dump(addr: number): number;
   opa_value_dump?(addr: number): number;
   opa_heap_ptr_set(addr: number): void;
@@ -76,7 +75,7 @@ export function entrypointId(policy: Loaded, entrypoint: string | number): numbe
 /**
  * Evaluates one entrypoint and returns the result set as a value: an array (JSON mode) or a
  * set (value mode) of `{"result": ...}` objects; empty when the entrypoint is undefined.
- * `input` is JSON text (or, in value mode with `inputIsRego`, Rego value text).
+ * `input` is JSON text.
  * Errors raised by the module (`opa_abort`, traps) become `ERR_REGO_EVAL`.
  */
 export function evaluateRaw(
@@ -127,7 +126,7 @@ function evaluateJsonText(policy: Loaded, ep: number, input: string | undefined)
     );
     return readCString(mem, out);
   }
-  const result = evalWithContext(policy, ex, ep, input, false);
+  const result = evalWithContext(policy, ex, ep, input);
   return readCString(mem, ex.opa_json_dump(result));
 }
 
@@ -136,7 +135,7 @@ function evaluateValueText(policy: Loaded, ep: number, input: string | undefined
   if (!ex.opa_value_dump) {
     throw new PgwardenError('ERR_REGO_EVAL', 'the module does not export opa_value_dump');
   }
-  const result = evalWithContext(policy, ex, ep, input, false);
+  const result = evalWithContext(policy, ex, ep, input);
   return readCString(policy.mem as unknown as WasmMemory, ex.opa_value_dump(result));
 }
 
@@ -145,7 +144,6 @@ function evalWithContext(
   ex: PolicyExports,
   ep: number,
   input: string | undefined,
-  inputIsRego: boolean,
 ): number {
   ex.opa_heap_ptr_set(policy.dataHeapPtr as number);
   let inputAddr = 0;
@@ -153,8 +151,7 @@ function evalWithContext(
     const bytes = new TextEncoder().encode(input);
     const raw = ex.opa_malloc(bytes.length);
     new Uint8Array((policy.mem as unknown as WasmMemory).buffer).set(bytes, raw);
-    const parse = inputIsRego && ex.opa_value_parse ? ex.opa_value_parse : ex.opa_json_parse;
-    inputAddr = parse(raw, bytes.length);
+    inputAddr = ex.opa_json_parse(raw, bytes.length);
     if (inputAddr === 0) throw new PgwardenError('ERR_REGO_EVAL', 'the module rejected the input');
   }
   const ctx = ex.opa_eval_ctx_new();

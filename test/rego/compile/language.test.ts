@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateText } from '../../../src/rego/load.js';
+import { compileRego } from '../../../src/rego/compile.js';
+import { evaluateText, loadCompiledPolicy } from '../../../src/rego/load.js';
 import { compileAndLoad, value } from './helpers.js';
 
 describe('compiled policies evaluate like OPA', () => {
@@ -143,5 +144,71 @@ out := {
         '"ceil":2,"dec":0.3,"rem":7,"repeating":3.3333333333333335,"round":-3,' +
         '"small":42,"sum":18446744073709551614,"third":2.5}}]',
     );
+  });
+});
+
+describe('iteration order', () => {
+  it('iterates objects and sets in sorted order, stably across evaluations', async () => {
+    const p = await compileAndLoad(
+      `package o
+import rego.v1
+keys := [k | some k, _ in data.things]
+local := [k | some k, _ in {"b": 1, "a": 2, "c": 3}]
+joined := concat(",", {x | some x in input.xs})
+`,
+      ['o/keys', 'o/local', 'o/joined'],
+      { things: { zeta: 1, alpha: 2, mid: 3 } },
+    );
+    for (let i = 0; i < 3; i++) {
+      expect(value(p, 'o/keys', {})).toEqual(['alpha', 'mid', 'zeta']);
+      expect(value(p, 'o/local', {})).toEqual(['a', 'b', 'c']);
+      expect(value(p, 'o/joined', { xs: ['q', 'b', 'q', 'a'] })).toBe('a,b,q');
+    }
+  });
+});
+
+describe('large documents', () => {
+  it('looks up and iterates data with many keys while memory grows', async () => {
+    const users: Record<string, { roles: string[] }> = {};
+    for (let i = 0; i < 20000; i++) users[`user${i}`] = { roles: [`r${i % 7}`, 'all'] };
+    const p = await compileAndLoad(
+      `package big
+import rego.v1
+roles := data.users[input.user].roles
+admins := count([u | some u, x in data.users; "r3" in x.roles])
+`,
+      ['big/roles', 'big/admins'],
+      { users },
+    );
+    expect(value(p, 'big/roles', { user: 'user19999' })).toEqual(['r0', 'all']);
+    expect(value(p, 'big/roles', { user: 'nobody' })).toBeUndefined();
+    expect(value(p, 'big/admins', {})).toBe(2857);
+    const input = { user: 'user5', pad: 'x'.repeat(400_000) };
+    expect(value(p, 'big/roles', input)).toEqual(['r5', 'all']);
+  });
+});
+
+describe('strict builtin errors', () => {
+  it('raises OPA-worded errors instead of undefined when compiled strict', async () => {
+    const text = `package s
+import rego.v1
+c := count(input.x)
+d := 1 / input.n
+m := max(input.xs)
+`;
+    const strict = compileRego([{ file: 's.rego', text }], {
+      entrypoints: ['s/c', 's/d', 's/m'],
+      strictBuiltinErrors: true,
+    });
+    const lax = compileRego([{ file: 's.rego', text }], { entrypoints: ['s/c', 's/d', 's/m'] });
+    const ps = await loadCompiledPolicy(strict.wasm as Uint8Array);
+    const pl = await loadCompiledPolicy(lax.wasm as Uint8Array);
+    expect(() => ps.evaluate({ x: 5 }, 's/c')).toThrow(
+      'count: operand 1 must be one of {array, object, set, string} but got number',
+    );
+    expect(() => ps.evaluate({ n: 0 }, 's/d')).toThrow('div: divide by zero');
+    expect(ps.evaluate({ xs: [] }, 's/m')).toEqual([]);
+    expect(pl.evaluate({ x: 5 }, 's/c')).toEqual([]);
+    expect(pl.evaluate({ n: 0 }, 's/d')).toEqual([]);
   });
 });

@@ -82,7 +82,8 @@ describe('program checks', () => {
     expect(
       errors({
         'a.rego':
-          'package a\np := 1\np contains 2\ndefault q := 1\ndefault q := 2\nf(x) := x\nf(x, y) := x',
+          'package a\np := 1\np contains 2\ndefault q := 1\ndefault q := 2\n' +
+          'f(x) := x\nf(x, y) := x',
       }),
     ).toEqual([
       'a.rego:3:1: rego_type_error: conflicting rules data.a.p found',
@@ -107,7 +108,8 @@ describe('program checks', () => {
         {
           'a.rego': 'package lib\ndouble(x) := 2 * x\nlimit := 10',
           'b.rego':
-            'package app\nimport data.lib\nimport input.user as u\nok if lib.double(u.n) < lib.limit',
+            'package app\nimport data.lib\nimport input.user as u\n' +
+            'ok if lib.double(u.n) < lib.limit',
         },
         ['app/ok'],
       ),

@@ -47,8 +47,10 @@ function showExpr(e: ast.Expr): string {
       return `some ${e.vars.map(show).join(', ')}`;
     case 'somein':
       return `some ${e.key ? show(e.key) + ', ' : ''}${show(e.value)} in ${show(e.collection)}`;
-    case 'every':
-      return `every ${e.key ? show(e.key) + ', ' : ''}${show(e.value)} in ${show(e.domain)} {${e.body.map(showExpr).join('; ')}}`;
+    case 'every': {
+      const vars = `${e.key ? show(e.key) + ', ' : ''}${show(e.value)}`;
+      return `every ${vars} in ${show(e.domain)} {${e.body.map(showExpr).join('; ')}}`;
+    }
   }
 }
 
@@ -157,6 +159,21 @@ o[k] = v { v := input.o[k] }
       'complete q = y if assign(y, 1)',
       'complete allow = true if true',
       'partialObject o.k = v if assign(v, input["o"][k])',
+    ]);
+  });
+
+  it('splits chained bodies into rules with the same head', () => {
+    expect(rules('package a\np { input.a } { input.b }\n', true)).toEqual([
+      'complete p = true if input["a"]',
+      'complete p = true if input["b"]',
+    ]);
+  });
+
+  it('rejects non-constant default values and `with` on rule heads', () => {
+    const r = parseModule('package a\ndefault p := input.x\nq := 1 with input as 2\n', 'd.rego');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'd.rego:2:9: rego_parse_error: default rule value cannot contain ref',
+      'd.rego:3:8: rego_parse_error: expressions using with keyword cannot be used for rule head',
     ]);
   });
 

@@ -94,6 +94,20 @@ describe('pgwarden test', () => {
     expect(exitCode).toBe(0);
   });
 
+  it('reads Rego v0 tests with --v0-compatible', async () => {
+    const v0 = await mkdtemp(path.join(tmpdir(), 'pgwarden-test-v0-'));
+    await writeFile(
+      path.join(v0, 'old_test.rego'),
+      'package old\n\nallow { input.x == 1 }\n\ntest_allow { allow with input as {"x": 1} }\n',
+    );
+    const opts = { format: 'json' as const, verbose: false, v0Compatible: true };
+    const { output, exitCode } = await runRegoTests([v0], opts, tools);
+    expect(exitCode, output).toBe(0);
+    expect(JSON.parse(output)).toMatchObject([{ name: 'test_allow', status: 'PASS' }]);
+    const strict = await runRegoTests([v0], { ...opts, v0Compatible: false }, tools);
+    expect(strict.exitCode).toBe(1);
+  });
+
   it('reports compile errors with positions and exit code 1', async () => {
     const bad = await mkdtemp(path.join(tmpdir(), 'pgwarden-test-bad-'));
     await writeFile(path.join(bad, 'x_test.rego'), 'package x\n\ntest_y if {\n  z == 1\n}\n');

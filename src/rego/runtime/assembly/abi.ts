@@ -2,7 +2,7 @@
 // `policyEval` (a placeholder here) with the dispatcher over its entrypoint plans, and adds the
 // `builtins` / `entrypoints` exports itself.
 
-import { heapPtr, alloc, dup } from './mem';
+import { heapPtr, alloc, dup, resetHeap } from './mem';
 import { parseText, dumpText } from './json';
 import { newSet } from './value';
 import { setError } from './number';
@@ -65,7 +65,7 @@ export function opa_heap_ptr_get(): u32 {
 }
 
 export function opa_heap_ptr_set(p: u32): void {
-  heapPtr = p;
+  resetHeap(p);
 }
 
 export function opa_json_parse(p: u32, len: u32): u32 {
@@ -119,11 +119,11 @@ export function rt_eval_prepare(
   inputLen: u32,
   heapAddr: u32,
 ): u32 {
-  heapPtr = heapAddr;
+  resetHeap(heapAddr);
   const ctx = opa_eval_ctx_new();
   if (inputLen > 0) {
     const input = parseText(inputAddr, inputLen, false);
-    if (input == 0) abortWith(memory.data<u8>([105, 110, 118, 97, 108, 105, 100, 32, 105, 110, 112, 117, 116, 0]));
+    if (input == 0) abortWith(INVALID_INPUT);
     store<u32>(ctx, input, 0);
   }
   store<u32>(ctx, data, 4);
@@ -142,6 +142,11 @@ export function rt_eval_reset(ctx: u32): void {
 export function rt_eval_finish(ctx: u32, format: i32): u32 {
   return dumpText(load<u32>(ctx, 8), format == 1);
 }
+
+// "invalid input"
+const INVALID_INPUT: u32 = memory.data<u8>([
+  105, 110, 118, 97, 108, 105, 100, 32, 105, 110, 112, 117, 116, 0,
+]);
 
 /** Aborts evaluation with a NUL-terminated message (the SDK throws it). */
 export function abortWith(msg: u32): void {

@@ -137,24 +137,31 @@ export function rt_count(a: u32): u32 {
   return 0;
 }
 
-/** Elements of an array or set as a pointer list: count in `listLen`. */
+// "operand 1 must be one of {array, set}"
+const NOT_COLLECTION: u32 = memory.data<u8>([
+  111, 112, 101, 114, 97, 110, 100, 32, 49, 32, 109, 117, 115, 116, 32, 98, 101, 32, 111, 110,
+  101, 32, 111, 102, 32, 123, 97, 114, 114, 97, 121, 44, 32, 115, 101, 116, 125, 0,
+]);
+
+/** Elements of an array or set as a pointer list: count in `listLen`; -1 for other types. */
 let listLen: u32 = 0;
-function elements(a: u32): u32 {
+function elements(a: u32): i64 {
   const t = load<u8>(a);
   if (t == T_ARRAY) {
     listLen = arrLen(a);
-    return load<u32>(a, 12);
+    return <i64>load<u32>(a, 12);
   }
   if (t == T_SET) {
     listLen = collLen(a);
-    return load<u32>(a, 12);
+    return <i64>load<u32>(a, 12);
   }
-  return 0;
+  return -1;
 }
 
 export function rt_sum(a: u32): u32 {
-  const p = elements(a);
-  if (p == 0) return 0;
+  const el = elements(a);
+  if (el < 0) return setError(NOT_COLLECTION);
+  const p = <u32>el;
   let acc = newInt(0);
   for (let i: u32 = 0; i < listLen; i++) {
     const e = load<u32>(p + (i << 2));
@@ -165,8 +172,9 @@ export function rt_sum(a: u32): u32 {
 }
 
 export function rt_product(a: u32): u32 {
-  const p = elements(a);
-  if (p == 0) return 0;
+  const el = elements(a);
+  if (el < 0) return setError(NOT_COLLECTION);
+  const p = <u32>el;
   let acc = newInt(1);
   for (let i: u32 = 0; i < listLen; i++) {
     const e = load<u32>(p + (i << 2));
@@ -176,16 +184,11 @@ export function rt_product(a: u32): u32 {
   return acc;
 }
 
-// "operand 1 must be one of {array, set}"
-const NOT_COLLECTION: u32 = memory.data<u8>([
-  111, 112, 101, 114, 97, 110, 100, 32, 49, 32, 109, 117, 115, 116, 32, 98, 101, 32, 111, 110,
-  101, 32, 111, 102, 32, 123, 97, 114, 114, 97, 121, 44, 32, 115, 101, 116, 125, 0,
-]);
-
 export function rt_max(a: u32): u32 {
   if (load<u8>(a) != T_ARRAY && load<u8>(a) != T_SET) return setError(NOT_COLLECTION);
-  const p = elements(a);
-  if (p == 0 || listLen == 0) return 0;
+  const el = elements(a);
+  if (el < 0 || listLen == 0) return 0;
+  const p = <u32>el;
   let best = load<u32>(p);
   for (let i: u32 = 1; i < listLen; i++) {
     const e = load<u32>(p + (i << 2));
@@ -196,8 +199,9 @@ export function rt_max(a: u32): u32 {
 
 export function rt_min(a: u32): u32 {
   if (load<u8>(a) != T_ARRAY && load<u8>(a) != T_SET) return setError(NOT_COLLECTION);
-  const p = elements(a);
-  if (p == 0 || listLen == 0) return 0;
+  const el = elements(a);
+  if (el < 0 || listLen == 0) return 0;
+  const p = <u32>el;
   let best = load<u32>(p);
   for (let i: u32 = 1; i < listLen; i++) {
     const e = load<u32>(p + (i << 2));
@@ -207,8 +211,9 @@ export function rt_min(a: u32): u32 {
 }
 
 export function rt_sort(a: u32): u32 {
-  const p = elements(a);
-  if (p == 0) return 0;
+  const el = elements(a);
+  if (el < 0) return setError(NOT_COLLECTION);
+  const p = <u32>el;
   const n = listLen;
   const r = newArray(n);
   memory.copy(load<u32>(r, 12), p, n << 2);
@@ -298,7 +303,9 @@ export function rt_member_2(x: u32, xs: u32): u32 {
   }
   if (t == T_OBJECT) {
     const vals = load<u32>(xs, 16);
-    for (let i: u32 = 0; i < collLen(xs); i++) if (equal(load<u32>(vals + (i << 2)), x)) return newBool(true);
+    for (let i: u32 = 0; i < collLen(xs); i++) {
+      if (equal(load<u32>(vals + (i << 2)), x)) return newBool(true);
+    }
     return newBool(false);
   }
   return newBool(false);

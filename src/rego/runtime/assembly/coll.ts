@@ -8,6 +8,13 @@ import { equal, hash } from './compare';
 
 const LINEAR_MAX: u32 = 8;
 
+/** True when key `k` is the string with bytes `p[0..len)`. */
+// @ts-ignore: decorator
+@inline
+function isStringKey(k: u32, p: u32, len: u32): bool {
+  return load<u8>(k) == T_STRING && load<u32>(k, 4) == len && bytesEqual(load<u32>(k, 8), p, len);
+}
+
 function rebuildIndex(v: u32, cap: u32): void {
   const idx = allocZero(cap << 2);
   const mask = cap - 1;
@@ -33,7 +40,7 @@ export function collIndexOf(v: u32, key: u32): i32 {
       const kp = load<u32>(key, 8);
       for (let i: u32 = 0; i < n; i++) {
         const k = load<u32>(keys + (i << 2));
-        if (load<u8>(k) == T_STRING && load<u32>(k, 4) == len && bytesEqual(load<u32>(k, 8), kp, len)) {
+        if (isStringKey(k, kp, len)) {
           return <i32>i;
         }
       }
@@ -67,7 +74,7 @@ export function objIndexOfStr(v: u32, p: u32, len: u32): i32 {
       const e = load<u32>(idx + (slot << 2));
       if (e == 0) return -1;
       const k = collKey(v, e - 1);
-      if (load<u8>(k) == T_STRING && load<u32>(k, 4) == len && bytesEqual(load<u32>(k, 8), p, len)) {
+      if (isStringKey(k, p, len)) {
         return <i32>(e - 1);
       }
       slot = (slot + 1) & mask;
@@ -77,7 +84,7 @@ export function objIndexOfStr(v: u32, p: u32, len: u32): i32 {
   const keys = load<u32>(v, 12);
   for (let i: u32 = 0; i < n; i++) {
     const k = load<u32>(keys + (i << 2));
-    if (load<u8>(k) == T_STRING && load<u32>(k, 4) == len && bytesEqual(load<u32>(k, 8), p, len)) {
+    if (isStringKey(k, p, len)) {
       return <i32>i;
     }
   }
@@ -101,6 +108,7 @@ export function collAppend(v: u32, key: u32, val: u32): void {
     store<u32>(v, ncap, 8);
     cap = ncap;
   }
+  store<u32>(v, 0, 28); // the cached sorted order no longer covers every entry
   store<u32>(load<u32>(v, 12) + (n << 2), key);
   if (load<u8>(v) == T_OBJECT) store<u32>(load<u32>(v, 16) + (n << 2), val);
   store<u32>(v, n + 1, 4);

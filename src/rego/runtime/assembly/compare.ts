@@ -8,7 +8,7 @@ import {
   T_NULL, T_BOOL, T_INT, T_FLOAT, T_NUMREF, T_STRING, T_ARRAY, T_OBJECT, T_SET,
   rank, arrLen, arrGet, collLen, collKey, objVal,
 } from './value';
-import { bytesCompare, bytesEqual, alloc } from './mem';
+import { bytesCompare, bytesEqual, alloc, evalHeapStart } from './mem';
 import { numCompare, numF64 } from './number';
 import { collIndexOf } from './coll';
 
@@ -169,10 +169,22 @@ export function hash(v: u32): u32 {
   }
 }
 
-/** Entry numbers of an object or set, ordered by key (fresh u32 array). */
+/**
+ * Entry numbers of an object or set, ordered by key. The order is cached in the collection
+ * (+28) until an entry is added, so iteration, comparison and dumps sort a collection once.
+ */
 export function sortedOrder(v: u32): u32 {
+  const cached = load<u32>(v, 28);
+  if (cached != 0) return cached;
+  const idx = computeOrder(v);
+  // Only collections made during this evaluation keep it: `idx` dies with the evaluation.
+  if (v >= evalHeapStart) store<u32>(v, idx, 28);
+  return idx;
+}
+
+function computeOrder(v: u32): u32 {
   const n = collLen(v);
-  const idx = alloc(n << 2);
+  const idx = alloc((n << 2) + 4);
   for (let i: u32 = 0; i < n; i++) store<u32>(idx + (i << 2), i);
   if (n < 2) return idx;
   if (n <= 12) {

@@ -2,14 +2,16 @@
 // upserts, printing and runtime errors. Names start with rt_ so the generator can find them.
 
 import {
-  T_ARRAY, T_OBJECT, T_SET, T_STRING, newNull, newBool, newInt, newNumRef, newString,
+  T_INT, T_NUMREF, T_ARRAY, T_OBJECT, T_SET, T_STRING, newNull, newBool, newInt, newNumRef,
+  newString,
   newArray, arrAppend, arrLen, arrGet, newObject, newSet, collLen, collKey, objVal,
 } from './value';
 import { objIndexOfStr, objInsert, collIndexOf } from './coll';
 import { alloc, bytesEqual } from './mem';
-import { runeCount } from './builtins_core';
+import { runeCount, rt_type_name } from './builtins_core';
 import { lastError, setError } from './number';
-import { dumpText } from './json';
+import { dumpText, dumpToString } from './json';
+import { sortedOrder } from './compare';
 import { opa_abort, opa_println } from './abi';
 
 export function rt_null(): u32 {
@@ -206,3 +208,111 @@ export function rt_clear_error(): void {
 const INVALID_ARGUMENT: u32 = memory.data<u8>([
   105, 110, 118, 97, 108, 105, 100, 32, 97, 114, 103, 117, 109, 101, 110, 116, 0,
 ]);
+
+// "$pgwarden.number"
+const NUMBER_MARK: u32 = memory.data<u8>([
+  36, 112, 103, 119, 97, 114, 100, 101, 110, 46, 110, 117, 109, 98, 101, 114,
+]);
+
+/** True for numbers a JavaScript double cannot hold exactly. */
+function inexactInJs(v: u32): bool {
+  const t = load<u8>(v);
+  if (t == T_INT) {
+    const n = load<i64>(v, 8);
+    return n > 9007199254740991 || n < -9007199254740991;
+  }
+  return t == T_NUMREF;
+}
+
+/**
+ * A copy of `v` in which numbers a double cannot hold are `{"$pgwarden.number": "<text>"}`, so a
+ * host builtin that formats numbers (sprintf) sees every digit. Other values are shared.
+ */
+export function rt_exact_numbers(v: u32): u32 {
+  const t = load<u8>(v);
+  if (t == T_INT || t == T_NUMREF) {
+    if (!inexactInJs(v)) return v;
+    const o = newObject(1);
+    objInsert(o, newString(NUMBER_MARK, 16), dumpToString(v, false));
+    return o;
+  }
+  if (t == T_ARRAY) {
+    const n = arrLen(v);
+    const r = newArray(n);
+    for (let i: u32 = 0; i < n; i++) arrAppend(r, rt_exact_numbers(arrGet(v, i)));
+    return r;
+  }
+  if (t == T_OBJECT) {
+    const n = collLen(v);
+    const r = newObject(n);
+    for (let i: u32 = 0; i < n; i++) objInsert(r, collKey(v, i), rt_exact_numbers(objVal(v, i)));
+    return r;
+  }
+  return v;
+}
+
+/**
+ * Iteration order for ScanStmt: 0 for arrays (index order), else the sorted entry order of an
+ * object or set, as OPA iterates them.
+ */
+export function rt_iter_order(v: u32): u32 {
+  const t = load<u8>(v);
+  if ((t != T_OBJECT && t != T_SET) || collLen(v) < 2) return 0;
+  return sortedOrder(v);
+}
+
+/** The Rego type names of an array's elements (for strict builtin error messages). */
+export function rt_type_names(args: u32): u32 {
+  const n = arrLen(args);
+  const r = newArray(n);
+  for (let i: u32 = 0; i < n; i++) arrAppend(r, rt_type_name(arrGet(args, i)));
+  return r;
+}
+
+/** Aborts with "<name>: <msg>" when `msg` is a string value, else as rt_builtin_error. */
+export function rt_abort_message(name: u32, msg: u32): void {
+  if (msg == 0 || load<u8>(msg) != T_STRING) {
+    rt_builtin_error(name);
+    return;
+  }
+  let nlen: u32 = 0;
+  while (load<u8>(name + nlen) != 0) nlen++;
+  const mlen = load<u32>(msg, 4);
+  const buf = alloc(nlen + mlen + 3);
+  memory.copy(buf, name, nlen);
+  store<u8>(buf + nlen, 58);
+  store<u8>(buf + nlen + 1, 32);
+  memory.copy(buf + nlen + 2, load<u32>(msg, 8), mlen);
+  store<u8>(buf + nlen + 2 + mlen, 0);
+  opa_abort(buf);
+  unreachable();
+}
+
+/**
+ * internal.walk: every [path, value] pair of a document, the document itself first, then its
+ * children depth-first (objects and sets in sorted order). The planner iterates this array for
+ * `walk(x, [path, value])`.
+ */
+export function rt_walk(x: u32): u32 {
+  const out = newArray(8);
+  walkInto(out, newArray(0), x);
+  return out;
+}
+
+function walkInto(out: u32, path: u32, v: u32): void {
+  const pair = newArray(2);
+  arrAppend(pair, path);
+  arrAppend(pair, v);
+  arrAppend(out, pair);
+  const t = load<u8>(v);
+  if (t != T_ARRAY && t != T_OBJECT && t != T_SET) return;
+  const n = <u32>rt_coll_len(v);
+  const order = rt_iter_order(v);
+  for (let i: u32 = 0; i < n; i++) {
+    const at = order != 0 ? load<u32>(order + (i << 2)) : i;
+    const child = newArray(arrLen(path) + 1);
+    for (let j: u32 = 0; j < arrLen(path); j++) arrAppend(child, arrGet(path, j));
+    arrAppend(child, rt_key_at(v, <i32>at));
+    walkInto(out, child, rt_val_at(v, <i32>at));
+  }
+}

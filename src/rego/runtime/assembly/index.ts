@@ -6,7 +6,8 @@ export {
   opa_malloc, opa_free, opa_heap_ptr_get, opa_heap_ptr_set, opa_json_parse, opa_value_parse,
   opa_json_dump, opa_value_dump, opa_eval_ctx_new, opa_eval_ctx_set_input,
   opa_eval_ctx_set_data, opa_eval_ctx_set_entrypoint, opa_eval_ctx_get_result,
-  opa_wasm_abi_version, opa_wasm_abi_minor_version, rt_eval_prepare, rt_eval_reset, rt_eval_finish, rt_host_call,
+  opa_wasm_abi_version, opa_wasm_abi_minor_version, rt_eval_prepare, rt_eval_reset,
+  rt_eval_finish, rt_host_call,
 } from './abi';
 export * from './helpers';
 export { runtimeAbort } from './abort';
@@ -16,3 +17,4 @@ export * from './builtins_coll';
 // The heap pointer global, so the generator finds it without debug names.
 export { heapPtr as rt_heap_ptr } from './mem';
 export { rt_set_arith } from './number';
+export { rt_sprintf } from './json';

@@ -173,7 +173,8 @@ function parseEscaped(start: u32): u32 {
       let cp = hex4(pos);
       if (cp < 0) return fail();
       pos += 4;
-      if (cp >= 0xd800 && cp < 0xdc00 && pos + 6 <= end && load<u8>(pos) == 92 && load<u8>(pos + 1) == 117) {
+      const pairFollows = pos + 6 <= end && load<u8>(pos) == 92 && load<u8>(pos + 1) == 117;
+      if (cp >= 0xd800 && cp < 0xdc00 && pairFollows) {
         const lo = hex4(pos + 2);
         if (lo >= 0xdc00 && lo < 0xe000) {
           cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -314,7 +315,9 @@ function putBytes(p: u32, n: u32): void {
   wPos += n;
 }
 
-const HEX: u32 = memory.data<u8>([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
+const HEX: u32 = memory.data<u8>([
+  48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102,
+]);
 
 function putString(p: u32, n: u32): void {
   reserve(n + 2);
@@ -353,6 +356,16 @@ function putNumber(v: u32): void {
 }
 
 /** Writes one value; `rego` selects Rego syntax (sets as `{...}`, non-string keys as-is). */
+/** Rego text as OPA prints values (sprintf %v, print): `[1, 2]`, `{"a": 1}`, spaced. */
+let spaced: bool = false;
+
+// @ts-ignore: decorator
+@inline
+function putSeparator(c: u8): void {
+  putByte(c);
+  if (spaced) putByte(32);
+}
+
 function put(v: u32, rego: bool): void {
   const t = load<u8>(v);
   switch (t) {
@@ -370,7 +383,7 @@ function put(v: u32, rego: bool): void {
       putByte(91);
       const n = arrLen(v);
       for (let i: u32 = 0; i < n; i++) {
-        if (i > 0) putByte(44);
+        if (i > 0) putSeparator(44);
         put(arrGet(v, i), rego);
       }
       putByte(93);
@@ -381,12 +394,12 @@ function put(v: u32, rego: bool): void {
       const n = collLen(v);
       const order = sortedOrder(v);
       for (let i: u32 = 0; i < n; i++) {
-        if (i > 0) putByte(44);
+        if (i > 0) putSeparator(44);
         const e = load<u32>(order + (i << 2));
         const k = collKey(v, e);
         if (rego || load<u8>(k) == T_STRING) put(k, rego);
         else putKeyAsString(k);
-        putByte(58);
+        putSeparator(58);
         put(objVal(v, e), rego);
       }
       putByte(125);
@@ -401,7 +414,7 @@ function put(v: u32, rego: bool): void {
       putByte(rego ? 123 : 91);
       const order = sortedOrder(v);
       for (let i: u32 = 0; i < n; i++) {
-        if (i > 0) putByte(44);
+        if (i > 0) putSeparator(44);
         put(collKey(v, load<u32>(order + (i << 2))), rego);
       }
       putByte(rego ? 125 : 93);
@@ -431,6 +444,7 @@ function putKeyAsString(k: u32): void {
 
 /** Dumps a value as NUL-terminated text; returns its address. */
 export function dumpText(v: u32, rego: bool): u32 {
+  spaced = false;
   wStart = alloc(256);
   wPos = wStart;
   wEnd = wStart + 256;
@@ -446,3 +460,48 @@ export function dumpToString(v: u32, rego: bool): u32 {
 }
 
 export { T_NUMREF };
+
+/**
+ * sprintf for the verbs policies use most (%s, %v, %d, %%), with no width or precision: the
+ * Rego text of each argument, as OPA's sprintf writes it. 0 for anything else, which the host's
+ * full implementation then formats.
+ */
+export function rt_sprintf(format: u32, args: u32): u32 {
+  if (load<u8>(format) != T_STRING || load<u8>(args) != T_ARRAY) return 0;
+  const fp = load<u32>(format, 8);
+  const fn = load<u32>(format, 4);
+  const n = arrLen(args);
+  spaced = true;
+  wStart = alloc(fn + 64);
+  wPos = wStart;
+  wEnd = wStart + fn + 64;
+  let next: u32 = 0;
+  for (let i: u32 = 0; i < fn; i++) {
+    const c = load<u8>(fp + i);
+    if (c != 37) {
+      putByte(c);
+      continue;
+    }
+    if (i + 1 >= fn) return 0;
+    const verb = load<u8>(fp + ++i);
+    if (verb == 37) {
+      putByte(37);
+      continue;
+    }
+    if (next >= n) return 0;
+    const a = arrGet(args, next++);
+    const t = load<u8>(a);
+    if (verb == 100) {
+      // %d: integers only (others need the host's error text).
+      if (t != T_INT) return 0;
+      putNumber(a);
+    } else if (verb == 115 || verb == 118) {
+      // %s / %v: strings bare, big numbers exact, everything else as Rego text.
+      if (t == T_STRING) putBytes(load<u32>(a, 8), load<u32>(a, 4));
+      else put(a, true);
+    } else return 0;
+  }
+  if (next != n) return 0;
+  spaced = false;
+  return newString(wStart, wPos - wStart);
+}

@@ -8,12 +8,25 @@
 /** First free byte. The generated start function moves it past the policy's statics. */
 export let heapPtr: u32 = <u32>__heap_base;
 
+/**
+ * Where the current evaluation's heap began. Values below it (data, loaded once) outlive the
+ * evaluation's allocations, so nothing allocated now may be cached inside them.
+ */
+export let evalHeapStart: u32 = u32.MAX_VALUE;
+
+/** Moves the heap pointer, starting a new evaluation's heap there. */
+export function resetHeap(p: u32): void {
+  heapPtr = p;
+  evalHeapStart = p;
+}
+
 /** Allocates `size` bytes, 8-byte aligned. Never returns 0. */
 // @ts-ignore: decorator
 @inline
 export function alloc(size: u32): u32 {
-  const ptr = heapPtr;
-  const end = (ptr + size + 7) & ~7;
+  // The SDK restarts the heap right after the input text, which need not be aligned.
+  const ptr = (heapPtr + 7) & ~7;
+  const end = ptr + ((size + 7) & ~7);
   if (end > (<u32>memory.size() << 16)) grow(end);
   heapPtr = end;
   return ptr;

@@ -43,8 +43,13 @@ export function exactArith(): bool {
   return arithId >= 0;
 }
 
-const DIV_ZERO: u32 = memory.data<u8>([100, 105, 118, 105, 100, 101, 32, 98, 121, 32, 122, 101, 114, 111, 0]);
-const MOD_ZERO: u32 = memory.data<u8>([109, 111, 100, 117, 108, 111, 32, 98, 121, 32, 122, 101, 114, 111, 0]);
+// "divide by zero", "modulo by zero"
+const DIV_ZERO: u32 = memory.data<u8>([
+  100, 105, 118, 105, 100, 101, 32, 98, 121, 32, 122, 101, 114, 111, 0,
+]);
+const MOD_ZERO: u32 = memory.data<u8>([
+  109, 111, 100, 117, 108, 111, 32, 98, 121, 32, 122, 101, 114, 111, 0,
+]);
 // "modulo on floating-point number"
 const MOD_FLOAT: u32 = memory.data<u8>([
   109, 111, 100, 117, 108, 111, 32, 111, 110, 32, 102, 108, 111, 97, 116, 105, 110, 103, 45,
@@ -98,7 +103,8 @@ export function parseF64(p: u32, len: u32): f64 {
   }
   let r: f64 = mant;
   if (exp > 0) r = mant * Math.pow(10, <f64>exp);
-  else if (exp < 0) r = exp < -300 ? mant / Math.pow(10, 300) / Math.pow(10, <f64>(-exp - 300)) : mant / Math.pow(10, <f64>-exp);
+  else if (exp < -300) r = mant / Math.pow(10, 300) / Math.pow(10, <f64>(-exp - 300));
+  else if (exp < 0) r = mant / Math.pow(10, <f64>-exp);
   return neg ? -r : r;
 }
 
@@ -290,16 +296,26 @@ export function numDiv(a: u32, b: u32): u32 {
 
 /** Remainder of integers; 0 (undefined) for non-integers or a zero divisor, as OPA errors. */
 export function numRem(a: u32, b: u32): u32 {
-  if (exactArith() && (load<u8>(a) == T_NUMREF || load<u8>(b) == T_NUMREF)) {
-    if (numF64(b) == 0) return setError(MOD_ZERO);
-    return hostArith(4, a, b);
+  if (!isIntegral(a) || !isIntegral(b)) return setError(MOD_FLOAT);
+  if (load<u8>(a) == T_INT && load<u8>(b) == T_INT) {
+    const x = load<i64>(a, 8);
+    const y = load<i64>(b, 8);
+    if (y == 0) return setError(MOD_ZERO);
+    // i64.MIN % -1 traps in Wasm; the answer is 0.
+    return newInt(y == -1 ? 0 : x % y);
   }
-  if (!numToI64(a)) return setError(MOD_FLOAT);
-  const x = i64Out;
-  if (!numToI64(b)) return setError(MOD_FLOAT);
-  const y = i64Out;
-  if (y == 0) return setError(MOD_ZERO);
-  return newInt(x % y);
+  if (numF64(b) == 0) return setError(MOD_ZERO);
+  if (exactArith()) return hostArith(4, a, b);
+  return fromF64(numF64(a) % numF64(b));
+}
+
+/** True for integers: ints, integer refs, and integral doubles. */
+function isIntegral(v: u32): bool {
+  const t = load<u8>(v);
+  if (t == T_INT) return true;
+  if (t == T_NUMREF && refIsInteger(v)) return true;
+  const f = numF64(v);
+  return f == Math.floor(f);
 }
 
 export function numNeg(a: u32): u32 {

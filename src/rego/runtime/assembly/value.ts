@@ -8,8 +8,8 @@
 //   numref    +4 u32 len, +8 u32 ptr          (decimal text: big integers and decimals as parsed)
 //   string    +4 u32 len, +8 u32 ptr          (UTF-8 bytes, not NUL-terminated)
 //   array     +4 u32 len, +8 u32 cap, +12 u32 elems (u32 value pointers)
-//   object    +4 len, +8 cap, +12 keys, +16 vals, +20 index, +24 index cap
-//   set       +4 len, +8 cap, +12 elems, +16 (unused), +20 index, +24 index cap
+//   object    +4 len, +8 cap, +12 keys, +16 vals, +20 index, +24 index cap, +28 sorted order
+//   set       +4 len, +8 cap, +12 elems, +16 (unused), +20 index, +24 index cap, +28 sorted order
 //
 // Objects and sets keep insertion order plus, past a few entries, an open-addressing hash index
 // (u32 slots holding entry number + 1). Strings parsed from JSON point into the JSON text itself,
@@ -167,6 +167,7 @@ export function newObject(cap: u32): u32 {
   store<u32>(v, cap > 0 ? alloc(cap << 2) : 0, 12);
   store<u32>(v, cap > 0 ? alloc(cap << 2) : 0, 16);
   store<u64>(v, 0, 20);
+  store<u32>(v, 0, 28);
   return v;
 }
 
@@ -178,6 +179,7 @@ export function newSet(cap: u32): u32 {
   store<u32>(v, cap > 0 ? alloc(cap << 2) : 0, 12);
   store<u32>(v, 0, 16);
   store<u64>(v, 0, 20);
+  store<u32>(v, 0, 28);
   return v;
 }
 

@@ -1,5 +1,4 @@
 # Numbers beyond 2^53 and decimals keep their exact value, as in OPA.
-# known-failure: integer arithmetic beyond 2^53 goes through float64 (conformance: opa/arithmetic bignum)
 # entrypoint: golden/num/values
 package golden.num
 

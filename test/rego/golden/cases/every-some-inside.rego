@@ -1,6 +1,5 @@
 # Regression (conformance opa/every/textbook.yaml#4): one element failing the body makes
 # `every` false; here "nginx" matches no allowed prefix, so p is undefined.
-# known-failure: every with an inner `some` succeeds although one element fails
 # entrypoint: golden/every_some/p
 # entrypoint: golden/every_some/q
 # input: {"containers": [{"image": "hooli.com/x"}, {"image": "nginx"}]}

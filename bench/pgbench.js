@@ -1,0 +1,244 @@
+// pgbench -S through pgwarden, against the baselines measured in the same run: PostgreSQL
+// directly, PgBouncer (when installed), and a bare Node.js byte pipe. Modes: simple, extended,
+// prepared. Targets alternate within each round so drift on a noisy machine hits all alike.
+//
+//   npm run bench:pgbench            (BENCH_SECONDS=10 BENCH_ROUNDS=2 BENCH_CLIENTS=8 by default)
+//
+// Prints a table for people, then, as its last line, one JSON object for scripts.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startDemo } from '../dist/cli/demo/run.js';
+import { freePort } from '../dist/cli/embedded-postgres.js';
+import { silentLogger } from '../dist/logger.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const clients = Number(process.env.BENCH_CLIENTS ?? 8);
+const modes = ['simple', 'extended', 'prepared'];
+
+const pgbench = which('pgbench');
+if (!pgbench) {
+  console.error('pgbench is not installed (Debian: apt-get install postgresql); nothing measured');
+  process.exit(1);
+}
+
+const state = await mkdtemp(path.join(os.tmpdir(), 'pgwarden-bench-'));
+await chmod(state, 0o755);
+const demo = await startDemo({
+  stateDir: state,
+  gatewayPort: 0,
+  httpPort: 0,
+  logger: silentLogger,
+  auditDurability: process.env.BENCH_DURABILITY === 'strict' ? 'strict' : 'batched',
+});
+const pg = demo.postgres;
+const stops = [() => demo.stop(), () => rm(state, { recursive: true, force: true })];
+
+try {
+  const admin = {
+    PGHOST: pg.host,
+    PGPORT: String(pg.port),
+    PGUSER: pg.user,
+    PGPASSWORD: pg.password,
+  };
+  await run(pgbench, ['-i', '-q', '-s', '10', 'payments'], admin);
+  await run(
+    which('psql') ?? 'psql',
+    [
+      '-q',
+      '-d',
+      'payments',
+      '-c',
+      'GRANT SELECT, UPDATE, INSERT ON pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history TO pgwarden_gateway',
+    ],
+    admin,
+  );
+
+  const targets = {
+    direct: admin,
+    pipe: { ...admin, PGPORT: String(await startPipe(pg.port, stops)) },
+    pgwarden: {
+      PGHOST: demo.info.gateway.host,
+      PGPORT: String(demo.info.gateway.port),
+      PGUSER: 'etl',
+      PGPASSWORD: (await readFile(demo.info.identities.etl.token_file, 'utf8')).trim(),
+      PGSSLMODE: 'disable',
+    },
+  };
+  const bouncerPort = await startPgbouncer(pg, stops);
+  if (bouncerPort) targets.pgbouncer = { ...admin, PGPORT: String(bouncerPort) };
+
+  const results = {};
+  for (const mode of modes) {
+    results[mode] = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, env] of Object.entries(targets)) {
+        const tps = await measure(mode, env);
+        (results[mode][name] ??= []).push(tps);
+        process.stderr.write(`${mode} ${name} round ${round + 1}: ${tps.toFixed(0)} tps\n`);
+      }
+    }
+  }
+
+  const summary = {};
+  const rows = [];
+  for (const mode of modes) {
+    const m = Object.fromEntries(Object.entries(results[mode]).map(([k, v]) => [k, median(v)]));
+    summary[mode] = {
+      direct: round0(m.direct),
+      pgbouncer: m.pgbouncer === undefined ? null : round0(m.pgbouncer),
+      relay: round0(m.pipe),
+      pgwarden: round0(m.pgwarden),
+      ratio_to_pgbouncer: m.pgbouncer ? round2(m.pgwarden / m.pgbouncer) : null,
+      ratio_to_relay: round2(m.pgwarden / m.pipe),
+      ratio_to_direct: round2(m.pgwarden / m.direct),
+    };
+    rows.push([mode, m.direct, m.pgbouncer, m.pipe, m.pgwarden, summary[mode].ratio_to_pgbouncer]);
+  }
+  console.log(`pgbench -S, ${clients} clients, ${seconds}s x ${rounds} rounds, median TPS`);
+  console.log(
+    ['mode', 'direct', 'pgbouncer', 'node pipe', 'pgwarden', 'x pgbouncer']
+      .map((c) => c.padStart(11))
+      .join(''),
+  );
+  for (const row of rows) {
+    console.log(
+      row
+        .map((c) =>
+          (c === undefined || c === null
+            ? '-'
+            : typeof c === 'number'
+              ? c < 10
+                ? c.toFixed(2)
+                : c.toFixed(0)
+              : c
+          ).padStart(11),
+        )
+        .join(''),
+    );
+  }
+  console.log(JSON.stringify(summary));
+} finally {
+  for (const stop of stops) await stop().catch(() => {});
+}
+
+async function measure(mode, env) {
+  const out = await run(
+    pgbench,
+    ['-n', '-S', '-M', mode, '-c', String(clients), '-j', '2', '-T', String(seconds), 'payments'],
+    env,
+  );
+  const match = /tps = ([\d.]+)/.exec(out);
+  if (!match) throw new Error(`pgbench printed no tps:\n${out}`);
+  return Number(match[1]);
+}
+
+// Asynchronous on purpose: the gateway and the pipe run in this process and must keep serving
+// while pgbench waits on them.
+async function run(cmd, args, env) {
+  const { stdout } = await promisify(execFile)(cmd, args, {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+function which(name) {
+  for (const dir of ['/usr/bin', '/usr/local/bin', '/usr/sbin']) {
+    if (existsSync(path.join(dir, name))) return path.join(dir, name);
+  }
+  return null;
+}
+
+/** The "plain relay" baseline: a Node.js byte pipe with no protocol work at all. */
+async function startPipe(upstreamPort, stops) {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(upstreamPort, '127.0.0.1');
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  stops.unshift(() => new Promise((resolve) => server.close(() => resolve())));
+  return port;
+}
+
+/** PgBouncer in session mode, run as the postgres user (it refuses root), when installed. */
+async function startPgbouncer(pg, stops) {
+  const bin = which('pgbouncer');
+  if (!bin) return null;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pgwarden-bouncer-'));
+  await chmod(dir, 0o777);
+  const port = await freePort();
+  await writeFile(path.join(dir, 'users.txt'), `"${pg.user}" "${pg.password}"\n`);
+  await writeFile(
+    path.join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `payments = host=127.0.0.1 port=${pg.port} dbname=payments`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      `unix_socket_dir =`,
+      'auth_type = plain',
+      `auth_file = ${path.join(dir, 'users.txt')}`,
+      'pool_mode = session',
+      `max_client_conn = 200`,
+      `default_pool_size = ${clients + 4}`,
+      'max_prepared_statements = 100',
+      `logfile = ${path.join(dir, 'pgbouncer.log')}`,
+      '',
+    ].join('\n'),
+  );
+  for (const f of ['users.txt', 'pgbouncer.ini']) await chmod(path.join(dir, f), 0o644);
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  const child = spawn(bin, [path.join(dir, 'pgbouncer.ini')], {
+    uid: process.getuid?.() === 0 ? uid : undefined,
+    gid: process.getuid?.() === 0 ? gid : undefined,
+    stdio: 'ignore',
+  });
+  stops.unshift(async () => {
+    child.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 50; i++) {
+    if (await canConnect(port)) return port;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  console.error('pgbouncer did not start; measured without it');
+  return null;
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function round0(x) {
+  return Math.round(x);
+}
+
+function round2(x) {
+  return Math.round(x * 100) / 100;
+}
