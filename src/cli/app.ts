@@ -74,175 +74,197 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
     ),
     logger: log,
   });
-  // Every event reaches the trail first and the metrics second, so /metrics never counts
-  // what the trail does not hold.
-  const audit: AuditSink = {
-    append(kind: AuditKind, fields: Record<string, unknown>) {
-      observeAudit(metrics, kind, fields);
-      return trail.append(kind, fields);
-    },
-    get failed() {
-      metrics.auditFailed.set(trail.failed ? 1 : 0);
-      return trail.failed;
-    },
+  // What has started, stopped in reverse order at close or when a later part fails to start.
+  const stops: Array<() => unknown> = [() => trail.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => {});
   };
-  // Module events name their own fields; those the trail keeps for itself (seq, time, kind,
-  // hash, ...) are renamed with an `event_` prefix rather than refused.
-  const record = (kind: AuditKind) => (event: object) => {
-    const fields = Object.fromEntries(
-      Object.entries(event).map(([k, v]) => [RESERVED_FIELDS.has(k) ? `event_${k}` : k, v]),
-    );
-    audit.append(kind, fields).catch((err: unknown) => {
-      log.error({ err: String(err) }, `audit ${kind} event could not be written`);
+  try {
+    return await assemble();
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  async function assemble(): Promise<Pgwarden> {
+    // Every event reaches the trail first and the metrics second, so /metrics never counts
+    // what the trail does not hold.
+    const audit: AuditSink = {
+      append(kind: AuditKind, fields: Record<string, unknown>) {
+        observeAudit(metrics, kind, fields);
+        return trail.append(kind, fields);
+      },
+      get failed() {
+        metrics.auditFailed.set(trail.failed ? 1 : 0);
+        return trail.failed;
+      },
+    };
+    // Module events name their own fields; those the trail keeps for itself (seq, time, kind,
+    // hash, ...) are renamed with an `event_` prefix rather than refused.
+    const record = (kind: AuditKind) => (event: object) => {
+      const fields = Object.fromEntries(
+        Object.entries(event).map(([k, v]) => [RESERVED_FIELDS.has(k) ? `event_${k}` : k, v]),
+      );
+      audit.append(kind, fields).catch((err: unknown) => {
+        log.error({ err: String(err) }, `audit ${kind} event could not be written`);
+      });
+    };
+
+    const verifier = createVerifier({
+      issuers: config.identity.issuers.map(issuerOptions),
+      saml: config.identity.saml.map((p) => ({
+        issuer: p.issuer,
+        audience: p.audience,
+        recipient: p.recipient,
+        cert: readFileSync(p.cert_file, 'utf8'),
+        clockSkewSeconds: p.clock_skew / 1000,
+        requiredAttributes: p.required_attributes,
+        subjectTemplate: p.subject,
+        groupsAttribute: p.groups.attribute,
+        groupTemplates: p.groups.templates,
+      })),
+      lockout: {
+        maxAttempts: config.identity.lockout.max_attempts,
+        durationMs: config.identity.lockout.duration,
+        windowMs: config.identity.lockout.window,
+      },
+      maxCredentialBytes: config.identity.max_token_bytes,
+      logger: log,
+      onEvent: record('auth'),
     });
-  };
+    stops.push(() => verifier.close());
 
-  const verifier = createVerifier({
-    issuers: config.identity.issuers.map(issuerOptions),
-    saml: config.identity.saml.map((p) => ({
-      issuer: p.issuer,
-      audience: p.audience,
-      recipient: p.recipient,
-      cert: readFileSync(p.cert_file, 'utf8'),
-      clockSkewSeconds: p.clock_skew / 1000,
-      requiredAttributes: p.required_attributes,
-      subjectTemplate: p.subject,
-      groupsAttribute: p.groups.attribute,
-      groupTemplates: p.groups.templates,
-    })),
-    lockout: {
-      maxAttempts: config.identity.lockout.max_attempts,
-      durationMs: config.identity.lockout.duration,
-      windowMs: config.identity.lockout.window,
-    },
-    maxCredentialBytes: config.identity.max_token_bytes,
-    logger: log,
-    onEvent: record('auth'),
-  });
+    const { engine, bundles } = await startPolicy({
+      policy: config.policy,
+      builtins: hostBuiltins(),
+      buildDir: (dir, { v0Compatible }) =>
+        buildBundle({ paths: [dir], entrypoints: [config.policy.entrypoint], v0Compatible }),
+      onEvent: (event) => {
+        if (event.slot === 'active' && event.hash) {
+          metrics.bundleInfo.reset();
+          metrics.bundleInfo.set({ revision: event.revision, hash: event.hash }, 1);
+        }
+        record('bundle')(event);
+      },
+      onDivergence: (divergence) => record('bundle')({ event: 'shadow_divergence', ...divergence }),
+      logger: log,
+    });
+    if (!bundles) log.warn('no policy.bundle configured: every statement is refused');
+    stops.push(() => bundles?.close());
 
-  const { engine, bundles } = await startPolicy({
-    policy: config.policy,
-    builtins: hostBuiltins(),
-    buildDir: (dir, { v0Compatible }) =>
-      buildBundle({ paths: [dir], entrypoints: [config.policy.entrypoint], v0Compatible }),
-    onEvent: (event) => {
-      if (event.slot === 'active' && event.hash) {
-        metrics.bundleInfo.reset();
-        metrics.bundleInfo.set({ revision: event.revision, hash: event.hash }, 1);
-      }
-      record('bundle')(event);
-    },
-    onDivergence: (divergence) => record('bundle')({ event: 'shadow_divergence', ...divergence }),
-    logger: log,
-  });
-  if (!bundles) log.warn('no policy.bundle configured: every statement is refused');
+    const upstreamPassword = secretSource({
+      name: 'upstream password',
+      env: config.upstream.password_env,
+      file: config.upstream.password_file,
+    });
+    const upstreamDatabase = (name: string) => config.upstream.databases[name]?.database ?? name;
+    const analyzer = createAnalyzer({
+      catalogConnection: (database) => ({
+        host: config.upstream.host,
+        port: config.upstream.port,
+        user: config.upstream.user,
+        password: upstreamPassword(),
+        database: upstreamDatabase(database),
+      }),
+      logger: log,
+    });
 
-  const upstreamPassword = secretSource({
-    name: 'upstream password',
-    env: config.upstream.password_env,
-    file: config.upstream.password_file,
-  });
-  const upstreamDatabase = (name: string) => config.upstream.databases[name]?.database ?? name;
-  const analyzer = createAnalyzer({
-    catalogConnection: (database) => ({
-      host: config.upstream.host,
-      port: config.upstream.port,
-      user: config.upstream.user,
-      password: upstreamPassword(),
-      database: upstreamDatabase(database),
-    }),
-    logger: log,
-  });
+    const hmacKey =
+      config.masking.hmac_key_env || config.masking.hmac_key_file
+        ? Buffer.from(
+            secretSource({
+              name: 'masking HMAC key',
+              env: config.masking.hmac_key_env,
+              file: config.masking.hmac_key_file,
+            })(),
+          )
+        : undefined;
 
-  const hmacKey =
-    config.masking.hmac_key_env || config.masking.hmac_key_file
-      ? Buffer.from(
-          secretSource({
-            name: 'masking HMAC key',
-            env: config.masking.hmac_key_env,
-            file: config.masking.hmac_key_file,
-          })(),
-        )
-      : undefined;
+    const approvals = new ApprovalService({
+      store: await openFileStore(config.approvals.path),
+      publicUrl: config.approvals.public_url,
+      defaultTimeoutMs: config.approvals.timeout,
+      onEvent: (event) => {
+        metrics.approvalsPending.set(approvals.list('pending').length);
+        record('approval')(event);
+      },
+      onRequest: config.approvals.webhook_url
+        ? (request) => void postWebhook(config.approvals.webhook_url!, request, log)
+        : undefined,
+    });
 
-  const approvals = new ApprovalService({
-    store: await openFileStore(config.approvals.path),
-    publicUrl: config.approvals.public_url,
-    defaultTimeoutMs: config.approvals.timeout,
-    onEvent: (event) => {
-      metrics.approvalsPending.set(approvals.list('pending').length);
-      record('approval')(event);
-    },
-    onRequest: config.approvals.webhook_url
-      ? (request) => void postWebhook(config.approvals.webhook_url!, request, log)
-      : undefined,
-  });
+    stops.push(() => approvals.close());
 
-  const tls = config.listen.tls;
-  const gateway = await startGateway({
-    listen: { host: config.listen.host, port: config.listen.port },
-    tls: tls && { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file) },
-    allowPlaintextLoopback: config.listen.allow_plaintext_loopback,
-    trustedProxies: config.listen.trusted_proxies,
-    upstream: {
-      host: config.upstream.host,
-      port: config.upstream.port,
-      user: config.upstream.user,
-      password: upstreamPassword,
-      database: upstreamDatabase,
-      tls: upstreamTls(config),
-      roleForGroups: (groups) => groups.map((g) => config.upstream.roles[g]).find(Boolean),
-      allowSuperuser: config.upstream.allow_superuser,
-      connectTimeoutMs: config.upstream.connect_timeout,
-    },
-    verifier,
-    analyzer,
-    decider: () => engine.decider(),
-    audit,
-    masker: createMaskerFactory({ hmacKey, backstop: config.masking.backstop }),
-    approvals,
-    logger: log,
-    maxMessageBytes: config.listen.max_message_bytes,
-  });
-  await audit.append('gateway', {
-    event: 'start',
-    listen: gateway.address,
-    bundle: engine.active?.stamp ?? null,
-  });
-
-  const http = config.http.enabled
-    ? await startHttpServer({
-        host: config.http.host,
-        port: config.http.port,
-        metrics,
-        ready: () => engine.active !== null && !trail.failed,
-        authenticate: (token) =>
-          verifyBearer(verifier, `Bearer ${token}`, { clientAddr: 'http', tls: false }),
-        adminGroups: config.http.admin_groups,
-        bundles: bundles ?? undefined,
-        auditJwks: () => trail.jwks(),
-        routers: [{ path: '/', router: approvalsRouter(approvals) }],
-      })
-    : null;
-  log.info({ listen: gateway.address, http: config.http.enabled }, 'pgwarden started');
-
-  return {
-    gateway,
-    http,
-    engine,
-    bundles,
-    approvals,
-    metrics,
-    async close() {
-      http?.close();
-      bundles?.close();
-      approvals.close();
+    const tls = config.listen.tls;
+    const gateway = await startGateway({
+      listen: { host: config.listen.host, port: config.listen.port },
+      tls: tls && { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file) },
+      allowPlaintextLoopback: config.listen.allow_plaintext_loopback,
+      trustedProxies: config.listen.trusted_proxies,
+      upstream: {
+        host: config.upstream.host,
+        port: config.upstream.port,
+        user: config.upstream.user,
+        password: upstreamPassword,
+        database: upstreamDatabase,
+        tls: upstreamTls(config),
+        roleForGroups: (groups) => groups.map((g) => config.upstream.roles[g]).find(Boolean),
+        allowSuperuser: config.upstream.allow_superuser,
+        connectTimeoutMs: config.upstream.connect_timeout,
+      },
+      verifier,
+      analyzer,
+      decider: () => engine.decider(),
+      audit,
+      masker: createMaskerFactory({ hmacKey, backstop: config.masking.backstop }),
+      approvals,
+      logger: log,
+      maxMessageBytes: config.listen.max_message_bytes,
+    });
+    stops.push(async () => {
       await gateway.close();
-      verifier.close();
-      await audit.append('gateway', { event: 'stop' }).catch(() => {});
-      await trail.close();
-    },
-  };
+      await audit.append('gateway', { event: 'stop' });
+    });
+    await audit.append('gateway', {
+      event: 'start',
+      listen: gateway.address,
+      bundle: engine.active?.stamp ?? null,
+    });
+
+    const http = config.http.enabled
+      ? await startHttpServer({
+          host: config.http.host,
+          port: config.http.port,
+          metrics,
+          ready: () => engine.active !== null && !trail.failed,
+          authenticate: (token) =>
+            verifyBearer(verifier, `Bearer ${token}`, { clientAddr: 'http', tls: false }),
+          adminGroups: config.http.admin_groups,
+          bundles: bundles ?? undefined,
+          auditJwks: () => trail.jwks(),
+          routers: [{ path: '/', router: approvalsRouter(approvals) }],
+        })
+      : null;
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          if (!http) return resolve();
+          http.close(() => resolve());
+          http.closeAllConnections();
+        }),
+    );
+    log.info({ listen: gateway.address, http: config.http.enabled }, 'pgwarden started');
+
+    return {
+      gateway,
+      http,
+      engine,
+      bundles,
+      approvals,
+      metrics,
+      close: stopAll,
+    };
+  }
 }
 
 function issuerOptions(issuer: Config['identity']['issuers'][number]): IssuerOptions {

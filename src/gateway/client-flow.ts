@@ -32,6 +32,7 @@ import {
   type StatementDecider,
 } from './decisions.js';
 import type { StatementFacts } from '../sql/types.js';
+import { NamedResults } from './named-results.js';
 import type { GatewayOptions } from './options.js';
 import { StatementRun, type ExecutableStatement, type RunContext } from './results.js';
 import type { ProtocolState } from './state.js';
@@ -79,6 +80,8 @@ export class ClientFlow {
    * included), so the gateway drops them too instead of deciding what will never run.
    */
   private skipToSync = false;
+  /** Masks of DECLAREd cursors and SQL-PREPAREd statements, for their FETCH and EXECUTE. */
+  private readonly named = new NamedResults();
 
   constructor(private readonly host: ClientFlowHost) {}
 
@@ -248,7 +251,16 @@ export class ClientFlow {
     for (const statement of verdict.statements) {
       const resolved = await this.resolveColumns(statement);
       if (isRefusal(resolved)) return resolved;
-      out.push(resolved);
+      const carried = this.named.apply(resolved);
+      if (carried !== resolved && !this.host.options.masker) {
+        return {
+          code: '42501',
+          message:
+            'statement refused: its cursor or prepared statement masks columns but masking ' +
+            `is not configured (decision ${statement.decision.id})`,
+        };
+      }
+      out.push(carried);
       // DEALLOCATE and DISCARD drop statements this session cannot name; forget them all.
       if (/^(DEALLOCATE|DISCARD)/.test(statement.facts.commandTag)) {
         state.forgetStatements('predicted');

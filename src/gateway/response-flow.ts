@@ -4,9 +4,11 @@
  * refusals replace the stand-in's syntax error, and the confirmed statement and portal state is
  * kept. Messages the gateway does not change are returned as the bytes upstream sent.
  */
+import { maskCardNumbers } from '../masking/index.js';
 import {
   Backend,
   errorResponse,
+  fieldsMessage,
   parseCommandComplete,
   parseErrorFields,
   parseReadyForQuery,
@@ -80,8 +82,9 @@ export class ResponseFlow {
       case Backend.CopyOutResponse:
         if (slot?.kind === 'execute') this.check(slot);
         return msg.raw;
-      case Backend.CopyDone:
       case Backend.NoticeResponse:
+        return scrubbed(msg);
+      case Backend.CopyDone:
       case Backend.ParameterStatus:
       case Backend.NotificationResponse:
       case Backend.FunctionCallResponse:
@@ -151,14 +154,15 @@ export class ResponseFlow {
   }
 
   private error(slot: Slot | undefined, msg: WireMessage): Buffer {
-    if (!slot) return msg.raw;
+    if (!slot) return scrubbed(msg);
     const fields = parseErrorFields(msg.body);
-    const error = { code: fields.C ?? '', message: fields.M ?? '' };
+    // The audit keeps the message, never a card number PostgreSQL quoted in it.
+    const error = { code: fields.C ?? '', message: maskCardNumbers(fields.M ?? '') };
     if (slot.kind === 'query') {
       slot.runs[slot.index]?.finish({ error });
-      return slot.refusal ? errorResponse({ severity: 'ERROR', ...slot.refusal }) : msg.raw;
+      return slot.refusal ? errorResponse({ severity: 'ERROR', ...slot.refusal }) : scrubbed(msg);
     }
-    let out = msg.raw;
+    let out = scrubbed(msg);
     if ((slot.kind === 'parse' || slot.kind === 'execute') && slot.refusal) {
       out = errorResponse({ severity: 'ERROR', ...slot.refusal });
     }
@@ -198,6 +202,24 @@ export class ResponseFlow {
     }
     slot.checked = true;
   }
+}
+
+/**
+ * An ErrorResponse or NoticeResponse with card-number-like values masked: PostgreSQL quotes
+ * values in messages (`Key (pan)=(4111...) already exists`), which must not reach a client that
+ * only sees that column masked. Errors are rare, so checking every one costs nothing.
+ */
+function scrubbed(msg: WireMessage): Buffer {
+  const fields = parseErrorFields(msg.body);
+  let changed = false;
+  for (const [code, value] of Object.entries(fields)) {
+    const masked = maskCardNumbers(value);
+    if (masked !== value) {
+      fields[code] = masked;
+      changed = true;
+    }
+  }
+  return changed ? fieldsMessage(msg.type, fields) : msg.raw;
 }
 
 function masks(statement: PreparedStatement): boolean {

@@ -2,12 +2,20 @@
  * Content detection of payment card numbers (PANs): the backstop that masks what column lineage
  * missed, and the scrubber for statement text before policy and audit see it.
  *
- * A candidate is a run of 13 to 19 digits, either unbroken or in groups of at least three digits
- * joined by one kind of single separator (space or dash), that passes the Luhn check. Runs that
- * continue with more digits are not candidates (a 20-digit identifier is not a card number), and
- * neither are the digits of a decimal fraction. A 13-digit run must start with 4: the only scheme
- * that issued 13-digit numbers is Visa. Runs starting with 0, or with 1 unless 15 digits long (the
- * airline cards), are not candidates either, which keeps epoch timestamps out.
+ * A run is a maximal sequence of digit groups joined by single spaces or dashes. A candidate is
+ * a span of whole groups of that run, 13 to 19 digits long, either one group or groups of at
+ * least three digits joined by one kind of separator, that passes the Luhn check. Where a run
+ * sits does not matter: after a decimal point, inside a word or a JSON document, a Luhn-valid
+ * run is masked (an earlier rule that skipped "decimal fractions" let `0.5 4111...` through).
+ *
+ * Inside one unbroken group longer than 19 digits (which cannot itself be a card number) every
+ * position may start or end a card number, so a value built by gluing a card number to other
+ * digits (`pan || pan`) is still found. Groups of 13 to 19 digits are taken whole: checking every
+ * substring of every such group would flag about a third of all long numbers.
+ *
+ * To keep false positives low: no card number starts with 0; one starting with 1 must be 15
+ * digits long (airline cards), which keeps epoch timestamps in ms and µs out; a 13-digit one
+ * must start with 4 (only Visa issued 13-digit numbers).
  */
 
 /** The token that replaces a detected card number. Contains no digits, so it is never re-found. */
@@ -34,6 +42,15 @@ export function luhnValid(digits: string): boolean {
     double = !double;
   }
   return sum % 10 === 0;
+}
+
+/** True when `digits` (separators removed) may be a card number: length, prefix and Luhn. */
+export function isCardDigits(digits: string): boolean {
+  if (digits.length < MIN_DIGITS || digits.length > MAX_DIGITS) return false;
+  if (digits[0] === '0') return false;
+  if (digits[0] === '1' && digits.length !== 15) return false;
+  if (digits.length === MIN_DIGITS && digits[0] !== '4') return false;
+  return luhnValid(digits);
 }
 
 interface Group {
@@ -69,37 +86,51 @@ function spanIsCard(text: string, groups: Group[], first: number, last: number):
     digits += text.slice(group.start, group.end);
     if (digits.length > MAX_DIGITS) return false;
   }
-  if (digits.length < MIN_DIGITS) return false;
-  // ISO/IEC 7812: no card starts with 0; 1 is airlines (UATP, 15 digits). Refusing other runs
-  // that start with 1 keeps epoch timestamps in ms and µs (13 and 16 digits) out.
-  if (digits[0] === '0') return false;
-  if (digits[0] === '1' && digits.length !== 15) return false;
-  if (digits.length === MIN_DIGITS && digits[0] !== '4') return false;
-  return luhnValid(digits);
+  return isCardDigits(digits);
 }
 
-/** True when the run at [start, end) is part of a decimal number like `0.4111...` or `12,5`. */
-function isFraction(text: string, start: number, end: number): boolean {
-  const before = text.slice(Math.max(0, start - 2), start);
-  const after = text.slice(end, end + 2);
-  return /\d[.,]$/.test(before) || /^[.,]\d/.test(after);
+type Range = { start: number; end: number };
+
+/** Card numbers inside one unbroken group of more than 19 digits: leftmost, then longest. */
+function findInLongGroup(text: string, group: Group, found: Range[]): void {
+  let at = group.start;
+  while (at + MIN_DIGITS <= group.end) {
+    let hit = 0;
+    const longest = Math.min(MAX_DIGITS, group.end - at);
+    for (let len = longest; len >= MIN_DIGITS; len--) {
+      if (isCardDigits(text.slice(at, at + len))) {
+        hit = len;
+        break;
+      }
+    }
+    if (hit > 0) {
+      found.push({ start: at, end: at + hit });
+      at += hit;
+    } else {
+      at++;
+    }
+  }
 }
 
 /**
  * Finds card numbers in `text`. Returns their ranges as string offsets (`end` exclusive), in
  * order and not overlapping.
  */
-export function findCardNumbers(text: string): Array<{ start: number; end: number }> {
-  const found: Array<{ start: number; end: number }> = [];
+export function findCardNumbers(text: string): Range[] {
+  const found: Range[] = [];
   for (const match of text.matchAll(RUN)) {
     const run = match[0];
-    const offset = match.index;
     // Cheap exit for the common case: short numbers cannot hold a card number.
     if (run.length < MIN_DIGITS) continue;
-    if (isFraction(text, offset, offset + run.length)) continue;
-    const groups = splitGroups(run, offset);
+    const groups = splitGroups(run, match.index);
     let first = 0;
     while (first < groups.length) {
+      const group = groups[first] as Group;
+      if (group.end - group.start > MAX_DIGITS) {
+        findInLongGroup(text, group, found);
+        first++;
+        continue;
+      }
       let hit = -1;
       // Longest span first, so `4111 1111 1111 1111` is one match, not a shorter prefix.
       for (let last = groups.length - 1; last >= first; last--) {
@@ -109,7 +140,7 @@ export function findCardNumbers(text: string): Array<{ start: number; end: numbe
         }
       }
       if (hit >= 0) {
-        found.push({ start: (groups[first] as Group).start, end: (groups[hit] as Group).end });
+        found.push({ start: group.start, end: (groups[hit] as Group).end });
         first = hit + 1;
       } else {
         first++;

@@ -68,6 +68,7 @@ export const RUNTIME_BUILTINS: Readonly<Record<string, string>> = {
   'object.remove': 'rt_object_remove',
   'object.filter': 'rt_object_filter',
   'object.union': 'rt_object_union',
+  'object.subset': 'rt_object_subset',
   'array.concat': 'rt_array_concat',
   'array.slice': 'rt_array_slice',
   'array.reverse': 'rt_array_reverse',

@@ -147,6 +147,12 @@ function fieldsBody(fields: ErrorFields): Buffer {
   return Buffer.from(parts.join(''), 'utf8');
 }
 
+/** Encodes an ErrorResponse or NoticeResponse (`type`) from all its fields, in the given order. */
+export function fieldsMessage(type: number, fields: Record<string, string>): Buffer {
+  const parts = Object.entries(fields).map(([code, value]) => `${code}${value}\0`);
+  return message(type, Buffer.from(`${parts.join('')}\0`, 'utf8'));
+}
+
 /** Encodes an ErrorResponse. */
 export function errorResponse(fields: ErrorFields): Buffer {
   return message(Backend.ErrorResponse, fieldsBody(fields));

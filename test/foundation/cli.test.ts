@@ -100,9 +100,10 @@ describe('pgwarden CLI', () => {
     try {
       const ok = await run('serve', '--config', good, '--check');
       expect(ok).toEqual({ code: 0, out: `${good}: configuration is valid\n`, err: '' });
+      // Nothing listens on the upstream port: start-up stops with a clear reason.
       const serve = await run('serve', '--config', good);
       expect(serve.code).toBe(1);
-      expect(serve.err).toContain('ERR_NOT_SUPPORTED');
+      expect(serve.err).toMatch(/upstream .* unreachable.*ERR_UPSTREAM/);
       expect(serve.err + serve.out).not.toContain('very-secret-upstream-pw');
     } finally {
       delete process.env.PGW_T_PW;

@@ -35,6 +35,7 @@ beforeAll(async () => {
   await admin.query(
     "INSERT INTO cards VALUES (1, 'ann', '4111111111111111'), (2, 'bob', '5500000000000004')",
   );
+  await admin.query('CREATE UNIQUE INDEX cards_pan ON cards (pan)');
   await admin.end();
   dir = await mkdtemp(path.join(os.tmpdir(), 'pgwarden-gw-audit-'));
   trail = await openAuditTrail({ dir, durability: 'batched', instance: 'gw-test' });
@@ -70,6 +71,39 @@ describe('gateway with the real analyzer, masker and audit trail', () => {
       expect(extended.rows[0].holder).toBe('ann');
       expect(extended.rows[0].card).not.toBe('4111111111111111');
       expect(extended.rows[0].card).toMatch(/1111$/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('masks rows fetched from a cursor or run by SQL EXECUTE of a PREPARE', async () => {
+    const client = await gw.connect(database);
+    try {
+      await client.query('BEGIN');
+      await client.query('DECLARE "Cur" CURSOR FOR SELECT id, pan FROM cards ORDER BY id');
+      const fetched = await client.query('FETCH ALL FROM "Cur"');
+      await client.query('COMMIT');
+      expect(fetched.rows).toHaveLength(2);
+      expect(fetched.rows.map((r) => r.pan)).not.toContain('4111111111111111');
+      expect(fetched.rows[0].pan).toMatch(/1111$/);
+      await client.query('PREPARE by_id (int) AS SELECT pan FROM cards WHERE id = $1');
+      const executed = await client.query('EXECUTE by_id(2)');
+      expect(executed.rows[0].pan).not.toBe('5500000000000004');
+      expect(executed.rows[0].pan).toMatch(/0004$/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('masks card numbers that PostgreSQL quotes in error details', async () => {
+    const client = await gw.connect(database);
+    try {
+      const err = await client
+        .query("INSERT INTO cards VALUES (3, 'eve', '4111111111111111')")
+        .catch((e: unknown) => e);
+      expect((err as pg.DatabaseError).code).toBe('23505');
+      expect((err as pg.DatabaseError).detail).toMatch(/Key \(pan\)=/);
+      expect((err as pg.DatabaseError).detail).not.toContain('4111111111111111');
     } finally {
       await client.end();
     }

@@ -94,22 +94,6 @@ function digest(alg: string): HostBuiltin {
     typeof s === 'string' ? createHash(alg).update(s, 'utf8').digest('hex') : undefined;
 }
 
-/** object.subset: every key of `sub` is in `sup` with a value that is itself a subset. */
-function subset(sup: unknown, sub: unknown): boolean {
-  if (isObject(sup) && isObject(sub)) {
-    return Object.entries(sub).every(([k, v]) => k in sup && subset(sup[k], v));
-  }
-  if (Array.isArray(sup) && Array.isArray(sub)) {
-    // Arrays: `sub` must appear as a contiguous run (sets, sent as arrays, approximate this).
-    if (sub.length === 0) return true;
-    for (let i = 0; i + sub.length <= sup.length; i++) {
-      if (sub.every((v, j) => JSON.stringify(v) === JSON.stringify(sup[i + j]))) return true;
-    }
-    return false;
-  }
-  return JSON.stringify(sup) === JSON.stringify(sub);
-}
-
 let cache: Map<string, unknown> | undefined;
 
 /** One value per key for the current evaluation (synchronous: cleared at the next microtask). */
@@ -167,7 +151,6 @@ export const MISC_BUILTINS: Record<string, HostBuiltin> = {
     };
     return (objs as Record<string, unknown>[]).reduce(merge, {});
   },
-  'object.subset': (sup, sub) => subset(sup, sub),
   any: (xs) => (Array.isArray(xs) ? xs.some((x) => x === true) : undefined),
   all: (xs) => (Array.isArray(xs) ? xs.every((x) => x === true) : undefined),
   'opa.runtime': () => ({}),

@@ -6,6 +6,7 @@ import { heapPtr, alloc, dup, resetHeap } from './mem';
 import { parseText, dumpText } from './json';
 import { newSet } from './value';
 import { setError } from './number';
+import { precomputeOrders } from './compare';
 
 // @ts-ignore: decorator
 @external('env', 'opa_abort')
@@ -66,10 +67,20 @@ export function opa_heap_ptr_get(): u32 {
 
 export function opa_heap_ptr_set(p: u32): void {
   resetHeap(p);
+  inEval = false;
 }
 
+/**
+ * True from the start of an evaluation until the SDK next moves the heap pointer. JSON parsed
+ * outside an evaluation is data (or input of the context path) and gets its sorted orders cached
+ * once; JSON parsed inside one (host builtin results) does not need it.
+ */
+let inEval: bool = false;
+
 export function opa_json_parse(p: u32, len: u32): u32 {
-  return parseText(p, len, false);
+  const v = parseText(p, len, false);
+  if (v != 0 && !inEval) precomputeOrders(v);
+  return v;
 }
 
 export function opa_value_parse(p: u32, len: u32): u32 {
@@ -134,6 +145,7 @@ export function rt_eval_prepare(
 
 /** Gives a context an empty result set before its plan runs. */
 export function rt_eval_reset(ctx: u32): void {
+  inEval = true;
   store<u32>(ctx, newSet(0), 8);
   setError(0);
 }

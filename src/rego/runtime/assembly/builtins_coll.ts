@@ -206,3 +206,59 @@ export function rt_set_add(set: u32, e: u32): void {
 export function rt_is_string_value(v: u32): u32 {
   return newBool(load<u8>(v) == T_STRING);
 }
+
+/**
+ * object.subset(super, sub): objects recursively (every key of sub in super with a value that is
+ * itself a subset); sets by membership; arrays as a contiguous run; a set of an array's
+ * elements regardless of order. Other values compare equal.
+ */
+export function rt_object_subset(sup: u32, sub: u32): u32 {
+  const ts = load<u8>(sup);
+  const tb = load<u8>(sub);
+  if (!isCollection(ts) || !isCollection(tb)) return 0;
+  return newBool(subsetOf(sup, sub));
+}
+
+function isCollection(t: u8): bool {
+  return t == T_OBJECT || t == T_SET || t == T_ARRAY;
+}
+
+function subsetOf(sup: u32, sub: u32): bool {
+  const ts = load<u8>(sup);
+  const tb = load<u8>(sub);
+  if (ts == T_OBJECT && tb == T_OBJECT) {
+    for (let i: u32 = 0; i < collLen(sub); i++) {
+      const j = collIndexOf(sup, collKey(sub, i));
+      if (j < 0 || !subsetOf(objVal(sup, <u32>j), objVal(sub, i))) return false;
+    }
+    return true;
+  }
+  if (ts == T_SET && tb == T_SET) {
+    for (let i: u32 = 0; i < collLen(sub); i++) {
+      if (collIndexOf(sup, collKey(sub, i)) < 0) return false;
+    }
+    return true;
+  }
+  if (ts == T_ARRAY && tb == T_SET) {
+    for (let i: u32 = 0; i < collLen(sub); i++) {
+      let found = false;
+      for (let j: u32 = 0; j < arrLen(sup) && !found; j++) {
+        found = equal(arrGet(sup, j), collKey(sub, i));
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+  if (ts == T_ARRAY && tb == T_ARRAY) {
+    const n = arrLen(sub);
+    const m = arrLen(sup);
+    if (n == 0) return true;
+    for (let start: u32 = 0; start + n <= m; start++) {
+      let all = true;
+      for (let k: u32 = 0; k < n && all; k++) all = equal(arrGet(sup, start + k), arrGet(sub, k));
+      if (all) return true;
+    }
+    return false;
+  }
+  return equal(sup, sub);
+}

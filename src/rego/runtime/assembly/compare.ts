@@ -182,6 +182,24 @@ export function sortedOrder(v: u32): u32 {
   return idx;
 }
 
+/**
+ * Caches the sorted order of every object and set inside `v`. Used for data, which is parsed
+ * once and iterated by many evaluations: their caches must live below the evaluation heap.
+ */
+export function precomputeOrders(v: u32): void {
+  const t = load<u8>(v);
+  if (t == T_ARRAY) {
+    for (let i: u32 = 0; i < arrLen(v); i++) precomputeOrders(arrGet(v, i));
+    return;
+  }
+  if (t != T_OBJECT && t != T_SET) return;
+  const n = collLen(v);
+  if (n >= 2) store<u32>(v, computeOrder(v), 28);
+  for (let i: u32 = 0; i < n; i++) {
+    precomputeOrders(t == T_OBJECT ? objVal(v, i) : collKey(v, i));
+  }
+}
+
 function computeOrder(v: u32): u32 {
   const n = collLen(v);
   const idx = alloc((n << 2) + 4);
