@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the Rego policy runtime (AssemblyScript, src/rego/runtime/assembly) into
-// dist/rego-runtime.wasm, once, at build time. The code generator reads that file with binaryen
-// and adds each policy's functions to it.
+// dist/rego-runtime.wasm, once, at build time. The code generator (src/rego/emit.ts) appends
+// each policy's functions to that binary (src/rego/wasm-link.ts).
 //
 // Flags, and why:
 //   --runtime stub      no garbage collector: the runtime manages its own bump heap

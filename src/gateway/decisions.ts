@@ -46,6 +46,9 @@ export interface SessionFacts {
 
 /** Decides statements for one session. */
 export class StatementDecider {
+  /** Ends a wait for approval in progress, if any (set while a statement is held). */
+  cancelHold: (() => void) | null = null;
+
   /** Statements allowed and refused in this session, for the session's end record. */
   readonly counts = { allowed: 0, refused: 0 };
 
@@ -237,7 +240,23 @@ export class StatementDecider {
         detail: `${request.reason}. Approve or deny at ${ticket.url}`,
       }),
     );
-    const outcome = await ticket.outcome.catch(() => ({ status: 'timeout' as const }));
+    // A CancelRequest while held ends the wait like a cancelled query (57014).
+    const cancelled = new Promise<'cancelled'>(
+      (resolve) => (this.cancelHold = () => resolve('cancelled')),
+    );
+    const outcome = await Promise.race([
+      ticket.outcome.catch(() => ({ status: 'timeout' as const })),
+      cancelled,
+    ]);
+    this.cancelHold = null;
+    if (outcome === 'cancelled') {
+      return {
+        code: '57014',
+        message:
+          'canceling statement due to user request ' +
+          `(request ${ticket.id}, decision ${decision.id})`,
+      };
+    }
     if (outcome.status === 'approved') return outcome.approvals;
     const why = outcome.status === 'denied' ? `denied: ${outcome.reason}` : 'approval expired';
     return {

@@ -4,6 +4,7 @@
  * with protocol 3.0 or 3.2, and password authentication where the password is the identity token.
  */
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { isPgwardenError, PgwardenError } from '../errors.js';
 import type { Identity } from '../identity/types.js';
@@ -65,9 +66,18 @@ export async function handshake(
   }
   let socket: net.Socket = raw;
   let secure = false;
+  const first = head.length > 0 ? head : await firstChunk(raw);
+  if (secureContext && first[0] === TLS_HANDSHAKE) {
+    // Direct TLS (PostgreSQL 17 `sslnegotiation=direct`): a ClientHello instead of SSLRequest.
+    socket = await startTls(raw, secureContext, first);
+    secure = true;
+  }
   let framer = new MessageFramer(options.maxMessageBytes, false);
   let reader = new MessageReader(socket, framer);
-  if (head.length > 0) reader.feedBytes(head);
+  if (!secure) {
+    reader.feedBytes(first);
+    raw.resume();
+  }
   const holder = { socket };
   try {
     for (;;) {
@@ -231,15 +241,75 @@ async function readProxyHeader(socket: net.Socket): Promise<{ addr: string | nul
   });
 }
 
-function startTls(socket: net.Socket, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
+/** First byte of a TLS record carrying a handshake message (a ClientHello here). */
+const TLS_HANDSHAKE = 0x16;
+
+/** Waits for the first bytes of a connection, leaving the socket paused. */
+function firstChunk(socket: net.Socket): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+    const timer = setTimeout(() => done(new ProtocolError('no startup packet in time')), 60_000);
+    const done = (err: unknown, chunk?: Buffer) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      if (err) reject(err);
+      else resolve(chunk!);
+    };
+    const onData = (chunk: Buffer) => {
+      socket.pause();
+      done(null, chunk);
+    };
+    const onClose = () => done(new ProtocolError('connection closed before startup'));
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
+}
+
+/**
+ * Puts bytes already read back in front of a socket's stream, for the TLS layer to read them:
+ * a TLSSocket over a plain net.Socket would read the file descriptor and miss them.
+ */
+function replay(socket: net.Socket, head: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => socket.resume(),
+    write: (chunk: Buffer, _encoding, callback) => socket.write(chunk, callback),
+    final: (callback) => socket.end(callback),
+    destroy: (err, callback) => {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  stream.push(head);
+  socket.on('data', (chunk: Buffer) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('close', () => stream.destroy());
+  return stream;
+}
+
+function startTls(
+  socket: net.Socket,
+  secureContext: tls.SecureContext,
+  head?: Buffer,
+): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    // Direct TLS must name the protocol with ALPN, as PostgreSQL requires.
+    const direct = head !== undefined;
+    const secure = new tls.TLSSocket(direct ? replay(socket, head) : socket, {
+      isServer: true,
+      secureContext,
+      ALPNProtocols: direct ? ['postgresql'] : undefined,
+    });
     // Errors after the handshake surface as 'close' to the session; never unhandled.
     secure.on('error', () => undefined);
     const timer = setTimeout(() => reject(new ProtocolError('TLS handshake timed out')), 30_000);
     secure.once('secure', () => {
       clearTimeout(timer);
-      resolve(secure);
+      if (direct && secure.alpnProtocol !== 'postgresql') {
+        secure.destroy();
+        reject(new ProtocolError('direct TLS connection without ALPN "postgresql"'));
+      } else resolve(secure);
     });
     secure.once('error', (err) => {
       clearTimeout(timer);

@@ -143,8 +143,13 @@ export class Session {
     this.expiryTimer.unref();
   }
 
-  /** Cancels the upstream query in progress (CancelRequest with the gateway's key). */
+  /**
+   * Cancels the statement in progress: one held for approval, or the upstream query (a
+   * CancelRequest with the upstream backend's key).
+   */
   cancel(): Promise<void> {
+    // A statement held for approval has not reached upstream: cancelling ends the wait.
+    this.decider.cancelHold?.();
     return cancelUpstream(this.options.upstream, this.upstream.processId, this.upstream.secret);
   }
 

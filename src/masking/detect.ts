@@ -162,3 +162,24 @@ export function maskCardNumbers(text: string): string {
   }
   return out + text.slice(at);
 }
+
+const JSON_BEFORE_NUMBER = new Set(['', ' ', '\t', '\n', '\r', ':', '[', ',']);
+const JSON_AFTER_NUMBER = new Set(['', ' ', '\t', '\n', '\r', ',', ']', '}']);
+
+/**
+ * Like {@link maskCardNumbers} for JSON text: a card number standing as a JSON number becomes
+ * the token as a JSON string, so the document stays valid; one inside a string is replaced.
+ */
+export function maskCardNumbersInJson(text: string): string {
+  const ranges = findCardNumbers(text);
+  if (ranges.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const { start, end } of ranges) {
+    const number =
+      JSON_BEFORE_NUMBER.has(text[start - 1] ?? '') && JSON_AFTER_NUMBER.has(text[end] ?? '');
+    out += text.slice(at, start) + (number ? `"${CARD_NUMBER_TOKEN}"` : CARD_NUMBER_TOKEN);
+    at = end;
+  }
+  return out + text.slice(at);
+}

@@ -3,31 +3,45 @@
  * RowDescription, the statement's lineage and the decision's masks; each row is then rewritten
  * column by column. Rows needing no change are returned as the same buffer.
  */
+import { PgwardenError } from '../errors.js';
 import type { MaskSpec } from '../policy/types.js';
-import { maskCardNumbers } from './detect.js';
+import { TEXT_LIKE, valueText } from './binary.js';
+import { maskCardNumbers, maskCardNumbersInJson } from './detect.js';
 import { REDACTED, resolveMethod, type MaskMethod, type MaskOptions } from './methods.js';
 import type { MaskerFactory, MaskStats, ResultField, RowMasker } from './types.js';
 
 /** How the masker treats what it cannot mask precisely. */
 export interface MaskerOptions extends MaskOptions {
-  /** Scan every text value for card numbers lineage missed (default true). */
+  /** Scan every value for card numbers lineage missed (default true). */
   backstop?: boolean;
+  /**
+   * A masked column in binary format whose type cannot hold the masked text: `redact` sends
+   * NULL (default), `refuse` refuses the result before any row goes out.
+   */
+  binary?: 'redact' | 'refuse';
+  /**
+   * An output column without lineage in a statement that reads tables with masked columns:
+   * `redact` masks it whole (default), `refuse` refuses the result before any row goes out.
+   */
+  unknownLineage?: 'redact' | 'refuse';
 }
 
 /** What happens to one output column. */
 interface ColumnPlan {
-  label: string;
   method: MaskMethod;
   stats: { column: string; method: string; values: number };
 }
 
-// Types whose text and binary forms are the same UTF-8 bytes.
-const TEXT_LIKE = new Set([25, 1043, 1042, 19, 705, 18]);
 const JSON_OID = 114;
 const JSONB_OID = 3802;
 const TEXT_ARRAYS = new Set([1009, 1015, 1014]);
+const DATA_ROW = 0x44;
 
-/** Makes the factory the gateway calls once per result set. */
+/**
+ * Makes the factory the gateway calls once per result set. Throws ERR_MASK_METHOD for a mask the
+ * registry cannot resolve and ERR_NOT_SUPPORTED where the options say to refuse; the gateway
+ * then refuses the result before any row goes out.
+ */
 export function createMaskerFactory(options: MaskerOptions = {}): MaskerFactory {
   const backstop = options.backstop ?? true;
   const methods = new Map<string, MaskMethod>();
@@ -45,14 +59,19 @@ export function createMaskerFactory(options: MaskerOptions = {}): MaskerFactory 
       const direct = field.tableOid ? columnName(field.tableOid, field.columnAttr) : undefined;
       const spec = direct ? masks[direct] : undefined;
       if (direct && spec !== undefined) return plan(direct, method(spec));
-      if (direct) return null;
       const lineage = outputs[i];
-      const label = lineage?.name ?? field.name;
+      const label = direct ?? lineage?.name ?? field.name;
       if (!lineage || lineage.unknown) {
-        // Fail closed: without lineage, a computed column of a statement touching masked
-        // tables may carry their values.
-        return maskedTables.size > 0 ? plan(label, redact) : null;
+        // A column RowDescription ties to a table is that column; only a computed one can carry
+        // a masked column's values unseen.
+        if (direct || maskedTables.size === 0) return null;
+        if (options.unknownLineage === 'refuse') {
+          throw new PgwardenError('ERR_NOT_SUPPORTED', `lineage of column "${label}" is unknown`);
+        }
+        return plan(label, redact);
       }
+      // A view's column is tied to the view, not to the table under it: lineage, which resolves
+      // views from the catalog, says whether it carries a masked column.
       const masked = lineage.sources.filter((s) => masks[s] !== undefined);
       const wholeRow = lineage.wholeRow.some((t) => maskedTables.has(t));
       if (masked.length === 0 && !wholeRow) return null;
@@ -61,16 +80,30 @@ export function createMaskerFactory(options: MaskerOptions = {}): MaskerFactory 
       }
       return plan(label, redact);
     });
+    if (options.binary === 'refuse') refuseBinary(fields, plans);
     return new DataRowMasker(fields, plans, backstop);
   };
 }
 
 function plan(label: string, method: MaskMethod): ColumnPlan {
-  return { label, method, stats: { column: label, method: method.name, values: 0 } };
+  return { method, stats: { column: label, method: method.name, values: 0 } };
+}
+
+/** Refuses a result with a masked binary column that cannot hold masked text. */
+function refuseBinary(fields: ResultField[], plans: Array<ColumnPlan | null>): void {
+  fields.forEach((field, i) => {
+    if (plans[i] && field.format === 1 && !TEXT_LIKE.has(field.typeOid)) {
+      throw new PgwardenError(
+        'ERR_NOT_SUPPORTED',
+        `masked column "${field.name}" is requested in binary format; request text format`,
+      );
+    }
+  });
 }
 
 class DataRowMasker implements RowMasker {
   readonly active: boolean;
+  readonly #masks: boolean;
   #backstopHits = 0;
 
   constructor(
@@ -78,7 +111,8 @@ class DataRowMasker implements RowMasker {
     private readonly plans: Array<ColumnPlan | null>,
     private readonly backstop: boolean,
   ) {
-    this.active = backstop || plans.some((p) => p !== null);
+    this.#masks = plans.some((p) => p !== null);
+    this.active = backstop || this.#masks;
   }
 
   stats(): MaskStats {
@@ -87,6 +121,7 @@ class DataRowMasker implements RowMasker {
   }
 
   transformRow(message: Buffer): Buffer {
+    if (message[0] !== DATA_ROW) return this.#copyData(message);
     // DataRow: 'D', int32 length, int16 column count, then per column int32 length (-1 for
     // NULL) and the value's bytes.
     const count = message.readInt16BE(5);
@@ -114,6 +149,27 @@ class DataRowMasker implements RowMasker {
     return out;
   }
 
+  /**
+   * CopyData ('d'): columns cannot be found in it reliably (text, CSV and binary COPY differ),
+   * so a result with masked columns is refused; otherwise the backstop reads it as text.
+   */
+  #copyData(message: Buffer): Buffer {
+    if (this.#masks) {
+      throw new PgwardenError('ERR_NOT_SUPPORTED', 'COPY output with masked columns');
+    }
+    if (!this.backstop || !mayHoldCardNumber(message, 5, message.length)) return message;
+    const text = message.toString('utf8', 5);
+    const masked = maskCardNumbers(text);
+    if (masked === text) return message;
+    this.#backstopHits++;
+    const body = Buffer.from(masked, 'utf8');
+    const out = Buffer.allocUnsafe(5 + body.length);
+    out[0] = message[0]!;
+    out.writeInt32BE(4 + body.length, 1);
+    body.copy(out, 5);
+    return out;
+  }
+
   /** The new value of column `i` (null for SQL NULL), or undefined to keep it. */
   #maskValue(i: number, row: Buffer, start: number, end: number): Buffer | null | undefined {
     const field = this.fields[i];
@@ -123,20 +179,29 @@ class DataRowMasker implements RowMasker {
       plan.stats.values++;
       return applyMethod(plan.method, field, row.subarray(start, end));
     }
-    if (!this.backstop || !mayHoldCardNumber(row, start, end)) return undefined;
-    const text = row.toString('utf8', start, end);
-    const masked = maskCardNumbers(text);
+    if (!this.backstop) return undefined;
+    // Text forms are scanned for a digit run first: nearly every value has none.
+    if (field.format === 0 && !mayHoldFloat(field.typeOid, row, start, end)) {
+      if (!mayHoldCardNumber(row, start, end)) return undefined;
+    }
+    const text = valueText(field.typeOid, field.format, row, start, end);
+    if (text === null) return undefined;
+    const json = field.typeOid === JSON_OID || field.typeOid === JSONB_OID;
+    const masked = json ? maskCardNumbersInJson(text) : maskCardNumbers(text);
     if (masked === text) return undefined;
     this.#backstopHits++;
     // A value of another type cannot hold the masked text and stay valid: it becomes NULL.
-    return TEXT_LIKE.has(field.typeOid) ? Buffer.from(masked, 'utf8') : null;
+    if (TEXT_LIKE.has(field.typeOid)) return Buffer.from(masked, 'utf8');
+    if (field.typeOid === JSONB_OID && field.format === 0) return Buffer.from(masked, 'utf8');
+    if (field.typeOid === JSONB_OID) return Buffer.concat([Buffer.of(1), Buffer.from(masked)]);
+    return null;
   }
 }
 
 /** Applies a method to one value, keeping the result valid for the column's type and format. */
 function applyMethod(method: MaskMethod, field: ResultField, value: Buffer): Buffer | null {
   const { typeOid, format } = field;
-  if (TEXT_LIKE.has(typeOid)) {
+  if (TEXT_LIKE.has(typeOid) && typeOid !== JSON_OID) {
     const out = method.apply(value.toString('utf8'));
     return out === null ? null : Buffer.from(out, 'utf8');
   }
@@ -147,6 +212,13 @@ function applyMethod(method: MaskMethod, field: ResultField, value: Buffer): Buf
   if (typeOid === JSONB_OID) return Buffer.concat([Buffer.of(1), Buffer.from(`"${REDACTED}"`)]);
   if (TEXT_ARRAYS.has(typeOid) && format === 0) return Buffer.from(`{"${REDACTED}"}`, 'utf8');
   return null;
+}
+
+/** True for a float in text form with an exponent, which may be a card number in disguise. */
+function mayHoldFloat(typeOid: number, row: Buffer, start: number, end: number): boolean {
+  if (typeOid !== 701 && typeOid !== 700) return false;
+  for (let i = start; i < end; i++) if (row[i] === 0x65) return true;
+  return false;
 }
 
 /** Cheap byte scan: is there a run of 13 or more digits, allowing single spaces or dashes? */

@@ -45,7 +45,7 @@ export interface CompileOptions {
   entrypoints: string[];
   /** Accept Rego v0 syntax (OPA's `--v0-compatible`). */
   v0Compatible?: boolean;
-  /** Optimize the generated functions (default true). */
+  /** Accepted for compatibility and ignored: generated code is emitted in final form. */
   optimize?: boolean;
   /** Validate the finished module with the engine (default false; costs time). */
   validate?: boolean;

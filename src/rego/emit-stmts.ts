@@ -12,6 +12,9 @@ import { wasm, type Expr } from './wasm-builder.js';
 import { ERROR_BUILTIN } from './builtins/index.js';
 import { MAY_BE_UNDEFINED, routeBuiltin } from './emit-builtins.js';
 
+/** Host builtins whose operands carry nanosecond times: they receive exact number text. */
+const EXACT_ARGS = new Set(['time.format', 'time.diff', 'time.date', 'time.clock', 'time.weekday']);
+
 /** An enclosing IR block: its Wasm label and the `with` frames opened inside it. */
 interface Frame {
   label: string;
@@ -289,7 +292,7 @@ export class FunctionEmitter {
     const at = this.temp();
     const done = this.label('s');
     const loop = this.label('l');
-    // Binaryen-style expression trees: every use needs its own node.
+    // Expressions are tree nodes: every use gets its own.
     const get = (local: number): Expr => m.local.get(local);
     return m.block(done, [
       m.local.set(src, this.get(s.source)),
@@ -359,9 +362,14 @@ export class FunctionEmitter {
     const m = this.m;
     const args = (): Expr[] => s.args.map((a) => this.operand(a));
     let call: Expr;
-    if (s.func === 'time.add_date' && s.args.length === 4) {
+    if (EXACT_ARGS.has(s.func)) {
+      // Nanosecond times beyond 2^53 reach the host as exact text, not as doubles.
+      const exact = args().map((a) => this.call('rt_exact_numbers', [a]));
+      call = this.ctx.callFunc(s.func, exact, s.loc);
+    } else if (s.func === 'time.add_date' && s.args.length === 4) {
       // The host computes the calendar delta; adding it here keeps every nanosecond digit.
-      const delta = this.ctx.hostCall('pgwarden.time.add_date_delta', args(), s.func);
+      const exact = args().map((a) => this.call('rt_exact_numbers', [a]));
+      const delta = this.ctx.hostCall('pgwarden.time.add_date_delta', exact, s.func);
       call = this.call('rt_plus', [this.operand(s.args[0] as ir.Operand), delta]);
     } else if (s.func === 'sprintf' && s.args.length === 2) {
       // The module formats the common verbs itself; anything else goes to the host, with big

@@ -49,9 +49,9 @@ export interface EmitResult {
   hostBuiltins: string[];
 }
 
-/** Options of {@link emitPolicy}; kept for callers of the earlier binaryen-based version. */
+/** Options of {@link emitPolicy}. */
 export interface EmitOptions {
-  /** Accepted for compatibility; generated code is already in its final form. */
+  /** Accepted and ignored: generated code is emitted in final form (V8 optimizes it). */
   optimize?: boolean;
   /** Validate the module with the engine's own compiler (WebAssembly.validate). */
   validate?: boolean;

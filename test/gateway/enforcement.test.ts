@@ -6,6 +6,8 @@ import type { Decider } from '../../src/policy/types.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { functionDecider, MemoryAudit } from '../support/gateway-fixtures.js';
 import { createDatabase, directClient } from '../support/pg.js';
+import { RawClient } from '../support/gateway-raw.js';
+import { cancelRequest } from '../../src/wire/index.js';
 
 let database: string;
 const open: TestGateway[] = [];
@@ -102,6 +104,21 @@ describe('masking', () => {
     expect(response?.masked).toMatchObject({ columns: [{ column: 'public.cards.pan' }] });
   });
 
+  it('masks a prepared statement once a new bundle starts masking it', async () => {
+    let current: Decider = functionDecider();
+    const gw = await gateway({ decider: () => current, masker: redactingMasker });
+    const client = await gw.connect(database);
+    const run = () =>
+      client.query({ name: 'pan_of', text: 'SELECT pan FROM cards WHERE id = $1', values: [1] });
+    try {
+      expect((await run()).rows).toEqual([{ pan: '4111111111111111' }]);
+      current = maskCards;
+      expect((await run()).rows).toEqual([{ pan: '****' }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('refuses a masking decision when no masker is configured (fail closed)', async () => {
     const gw = await gateway({ decider: () => maskCards });
     const client = await gw.connect(database);
@@ -112,6 +129,23 @@ describe('masking', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('row limits', () => {
+  it('ends the session with 54000 when a result passes the decision row limit', async () => {
+    const limited = functionDecider(() => ({ rowLimit: 5 }));
+    const gw = await gateway({ decider: () => limited });
+    const client = await gw.connect(database);
+    const ended = new Promise<Error>((resolve) => client.on('error', resolve));
+    const small = await client.query('SELECT g FROM generate_series(1, 5) g');
+    expect(small.rowCount).toBe(5);
+    const err = await client
+      .query('SELECT g FROM generate_series(1, 100000) g')
+      .catch((e: unknown) => e);
+    expect((err as pg.DatabaseError).code).toBe('54000');
+    // The session ends: rows past the cap never reach the client.
+    expect(await ended).toBeInstanceOf(Error);
   });
 });
 
@@ -216,6 +250,36 @@ describe('approvals', () => {
       expect(notices.join()).toMatch(/req-1.*approvals\.invalid\/req-1/);
       const again = decider.inputs.find((i) => i.approval !== null);
       expect(again?.approval?.[0]?.approver).toBe('dba-ann');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('ends the wait for approval on a CancelRequest with 57014', async () => {
+    const approvals: ApprovalBroker = {
+      async hold() {
+        return {
+          id: 'req-3',
+          url: 'https://approvals.invalid/req-3',
+          outcome: new Promise(() => {}),
+        };
+      },
+    };
+    const gw = await gateway({ decider: () => needsApproval(), approvals });
+    const client = await gw.connect(database);
+    try {
+      const held = client.query('DELETE FROM notes').catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 100));
+      // A CancelRequest with the key the gateway gave this session.
+      const key = client as unknown as { processID: number; secretKey: number };
+      const secret = Buffer.alloc(4);
+      secret.writeInt32BE(key.secretKey);
+      const raw = await RawClient.connect(gw.gateway.address.port);
+      raw.write(cancelRequest(key.processID, secret));
+      await raw.closedByServer();
+      const err = await held;
+      expect((err as pg.DatabaseError).code).toBe('57014');
+      expect((await client.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
     } finally {
       await client.end();
     }

@@ -109,6 +109,20 @@ describe('gateway with the real analyzer, masker and audit trail', () => {
     }
   });
 
+  it('answers empty and comment-only queries like PostgreSQL', async () => {
+    const client = await gw.connect(database);
+    try {
+      for (const text of ['', ';', '-- nothing here']) {
+        const result = await client.query(text);
+        expect(result.rows, JSON.stringify(text)).toEqual([]);
+      }
+      const extended = await client.query({ text: '-- nothing', values: [] });
+      expect(extended.rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('refuses by facts: COPY PROGRAM, DELETE without WHERE, masked COPY', async () => {
     const client = await gw.connect(database);
     try {

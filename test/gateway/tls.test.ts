@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import tls from 'node:tls';
 import pg from 'pg';
+import { passwordMessage, queryMessage, startupMessage } from '../../src/wire/index.js';
 import type { AuthContext } from '../../src/identity/types.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { testVerifier } from '../support/gateway-fixtures.js';
@@ -66,6 +68,42 @@ describe.skipIf(!hasOpenssl)(
       expect(seen.at(-1)?.tls).toBe(true);
       const plain = await gw.connect(database).catch((e: unknown) => e);
       expect((plain as pg.DatabaseError).code).toBe('28000');
+    });
+
+    it('accepts direct TLS (sslnegotiation=direct) with ALPN "postgresql" only', async () => {
+      const gw = await startTestGateway({ tls: { cert, key }, allowPlaintextLoopback: false });
+      open.push(gw);
+      const connect = (alpn: string[] | undefined) =>
+        new Promise<tls.TLSSocket>((resolve, reject) => {
+          const socket = tls.connect({
+            port: gw.gateway.address.port,
+            host: '127.0.0.1',
+            servername: 'localhost',
+            ca: cert,
+            ALPNProtocols: alpn,
+          });
+          socket.once('secureConnect', () => resolve(socket));
+          socket.once('error', reject);
+        });
+      const socket = await connect(['postgresql']);
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.write(startupMessage({ user: 'direct', database }));
+      await new Promise((r) => setTimeout(r, 100));
+      socket.write(passwordMessage('test:direct-tls'));
+      await new Promise((r) => setTimeout(r, 300));
+      socket.write(queryMessage('SELECT 7'));
+      await new Promise((r) => setTimeout(r, 300));
+      const all = Buffer.concat(received);
+      expect(all[0]).toBe(0x52);
+      // AuthenticationOk, then a DataRow with "7" somewhere after it.
+      expect(all.includes(Buffer.from([0x44, 0, 0, 0, 11, 0, 1, 0, 0, 0, 1, 0x37]))).toBe(true);
+      socket.destroy();
+      const noAlpn = await connect(undefined).then(
+        (s) => new Promise<boolean>((resolve) => s.once('close', () => resolve(true))),
+        () => true,
+      );
+      expect(noAlpn).toBe(true);
     });
 
     it('connects upstream over TLS with certificate verification', async () => {

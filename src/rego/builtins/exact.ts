@@ -15,8 +15,17 @@ export function rawJson(text: string): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-/** An argument as an exact integer: numbers arrive as doubles, so this is exact to 2^53. */
+/**
+ * An argument as an exact integer. Numbers arrive as doubles (exact to 2^53) unless the module
+ * wrapped them as `{"$pgwarden.number": "<text>"}`, which keeps every digit.
+ */
 export function toBigInt(v: unknown): bigint | undefined {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const text = (v as Record<string, unknown>)['$pgwarden.number'];
+    if (typeof text === 'string' && /^-?\d+$/.test(text)) return BigInt(text);
+    if (typeof text === 'string') return toBigInt(Number(text));
+    return undefined;
+  }
   if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
   return BigInt(Math.trunc(v));
 }

@@ -85,6 +85,7 @@ function applyPatch(target: Json, patches: unknown): Json | undefined {
     if (!isObject(p)) return undefined;
     const path = pointer(p.path);
     if (!path) return undefined;
+    if (doc === ROOT_GONE && !(p.op === 'add' && path.length === 0)) return undefined;
     switch (p.op) {
       case 'add':
       case 'replace':
@@ -92,8 +93,8 @@ function applyPatch(target: Json, patches: unknown): Json | undefined {
         doc = mutate(doc, path, p.op, clone(p.value));
         break;
       case 'remove':
-        if (path.length === 0) return undefined;
-        doc = mutate(doc, path, 'remove');
+        // Removing the root leaves no document; only a later root `add` brings one back.
+        doc = path.length === 0 ? ROOT_GONE : mutate(doc, path, 'remove');
         break;
       case 'move':
       case 'copy': {
@@ -119,8 +120,11 @@ function applyPatch(target: Json, patches: unknown): Json | undefined {
     }
     if (doc === undefined) return undefined;
   }
-  return doc;
+  return doc === ROOT_GONE ? undefined : doc;
 }
+
+/** The document after its root was removed (undefined unless a root `add` follows). */
+const ROOT_GONE = Symbol('root removed');
 
 /** Paths as lists of segments: "a/b" strings or arrays (sets arrive as arrays). */
 function paths(arg: unknown): string[][] | undefined {

@@ -1,6 +1,7 @@
 /** Remaining host builtins: units, crypto digests, semver, bits, aggregates over JSON. */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { parseDec } from './arith.js';
+import { uuidParse } from './uuid.js';
 import { exactInt } from './exact.js';
 import { isObject, type HostBuiltin } from './types.js';
 
@@ -154,6 +155,7 @@ export const MISC_BUILTINS: Record<string, HostBuiltin> = {
   any: (xs) => (Array.isArray(xs) ? xs.some((x) => x === true) : undefined),
   all: (xs) => (Array.isArray(xs) ? xs.every((x) => x === true) : undefined),
   'opa.runtime': () => ({}),
+  'uuid.parse': uuidParse,
   // Random values are fixed per key within one evaluation, as OPA caches them.
   'rand.intn': (key, n) => {
     if (typeof key !== 'string' || !Number.isInteger(n)) return undefined;

@@ -4,6 +4,7 @@
  * (dates, clocks and weekdays are unaffected).
  */
 import { exactInt, toBigInt } from './exact.js';
+import { diffWalls, formatLayout, NAMED_LAYOUTS, parseLayout, wallClock } from './time-layout.js';
 import type { HostBuiltin } from './types.js';
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -106,6 +107,18 @@ export function parseDurationNs(s: string): bigint | undefined {
   return m[1] === '-' ? -ns : ns;
 }
 
+/** `ns` or `[ns, zone]` or `[ns, zone, layout]`, as the time builtins take their first operand. */
+function timeArg(arg: unknown): { ns: bigint; zone: string; layout?: unknown } | undefined {
+  const [ns, zone, layout] = Array.isArray(arg) ? arg : [arg];
+  const n = toBigInt(ns);
+  if (n === undefined || (zone !== undefined && typeof zone !== 'string')) return undefined;
+  return {
+    ns: n,
+    zone: zone ?? 'UTC',
+    ...(Array.isArray(arg) && arg.length > 2 ? { layout } : {}),
+  };
+}
+
 /** Host implementations of time builtins. */
 export const TIME_BUILTINS: Record<string, HostBuiltin> = {
   'time.now_ns': () => exactInt(nowNs()),
@@ -118,6 +131,28 @@ export const TIME_BUILTINS: Record<string, HostBuiltin> = {
     if (typeof s !== 'string') return undefined;
     const ns = parseDurationNs(s);
     return ns === undefined ? undefined : exactInt(ns);
+  },
+  'time.format': (arg) => {
+    const t = timeArg(arg);
+    if (!t) return undefined;
+    const layout = t.layout === undefined ? NAMED_LAYOUTS.RFC3339Nano : t.layout;
+    if (typeof layout !== 'string') return undefined;
+    const wall = wallClock(t.ns, t.zone);
+    return wall ? formatLayout(wall, NAMED_LAYOUTS[layout] ?? layout) : undefined;
+  },
+  'time.parse_ns': (layout, value) => {
+    if (typeof layout !== 'string' || typeof value !== 'string') return undefined;
+    const ns = parseLayout(NAMED_LAYOUTS[layout] ?? layout, value);
+    return ns === undefined ? undefined : exactInt(ns);
+  },
+  'time.diff': (x, y) => {
+    const a = timeArg(x);
+    const b = timeArg(y);
+    if (!a || !b) return undefined;
+    const [early, late] = a.ns <= b.ns ? [a.ns, b.ns] : [b.ns, a.ns];
+    const w1 = wallClock(early, a.zone);
+    const w2 = wallClock(late, a.zone);
+    return w1 && w2 ? diffWalls(w1, w2) : undefined;
   },
   'time.date': (arg) => {
     const p = parts(arg);

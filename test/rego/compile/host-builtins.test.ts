@@ -45,6 +45,14 @@ describe('host builtins', () => {
     );
   });
 
+  it('parses UUIDs with exact times', () => {
+    expect(text(call('uuid.parse', 'b01d0062-a116-11ee-822b-7ab0b9e5e0c0'))).toBe(
+      '{"variant":"RFC4122","version":1,"time":1703282931110717000,"clocksequence":555,' +
+        '"nodeid":"7a-b0-b9-e5-e0-c0","macvariables":"local:unicast"}',
+    );
+    expect(call('uuid.parse', 'not-a-uuid')).toBeUndefined();
+  });
+
   it('handles time in nanoseconds exactly', () => {
     expect(text(call('time.parse_rfc3339_ns', '2026-01-01T00:00:00.123456789+01:00'))).toBe(
       '1767222000123456789',

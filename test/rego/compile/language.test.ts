@@ -212,3 +212,26 @@ m := max(input.xs)
     expect(pl.evaluate({ n: 0 }, 's/d')).toEqual([]);
   });
 });
+
+describe('time with exact nanoseconds', () => {
+  it('formats, parses and diffs times in Go layouts without losing digits', async () => {
+    const p = await compileAndLoad(
+      `package tm
+import rego.v1
+out := [
+  time.format(1703444325734390001),
+  time.format([1703444325734390000, "America/New_York", "2006-01-02 03:04PM MST"]),
+  time.parse_ns("2006-01-02", "2020-02-02"),
+  time.parse_ns("RFC3339", "2023-12-24T18:58:45.734390001Z"),
+  time.diff(1703444325734390000, 1257894000000000000),
+  time.add_date(1703444325734390001, 1, 0, 0),
+]
+`,
+      ['tm/out'],
+    );
+    expect(evaluateText(p, undefined, 'tm/out')).toBe(
+      '[{"result":["2023-12-24T18:58:45.734390001Z","2023-12-24 01:58PM EST",' +
+        '1580601600000000000,1703444325734390001,[14,1,13,19,58,45],1735066725734390001]}]',
+    );
+  });
+});

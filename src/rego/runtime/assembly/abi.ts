@@ -61,10 +61,12 @@ export function opa_malloc(size: u32): u32 {
 /** Frees nothing: the SDK resets the heap pointer between evaluations. */
 export function opa_free(_ptr: u32): void {}
 
+/** OPA ABI: the current heap pointer. */
 export function opa_heap_ptr_get(): u32 {
   return heapPtr;
 }
 
+/** OPA ABI: moves the heap pointer (the SDK resets it per evaluation). */
 export function opa_heap_ptr_set(p: u32): void {
   resetHeap(p);
   inEval = false;
@@ -77,24 +79,29 @@ export function opa_heap_ptr_set(p: u32): void {
  */
 let inEval: bool = false;
 
+/** OPA ABI: parses JSON text; 0 on a syntax error. */
 export function opa_json_parse(p: u32, len: u32): u32 {
   const v = parseText(p, len, false);
   if (v != 0 && !inEval) precomputeOrders(v);
   return v;
 }
 
+/** OPA ABI: parses Rego value text (sets allowed). */
 export function opa_value_parse(p: u32, len: u32): u32 {
   return parseText(p, len, true);
 }
 
+/** OPA ABI: dumps a value as NUL-terminated JSON text. */
 export function opa_json_dump(v: u32): u32 {
   return dumpText(v, false);
 }
 
+/** OPA ABI: dumps a value as Rego value text. */
 export function opa_value_dump(v: u32): u32 {
   return dumpText(v, true);
 }
 
+/** OPA ABI: a new evaluation context. */
 export function opa_eval_ctx_new(): u32 {
   const ctx = alloc(16);
   store<u64>(ctx, 0);
@@ -102,18 +109,22 @@ export function opa_eval_ctx_new(): u32 {
   return ctx;
 }
 
+/** OPA ABI: sets the context's input. */
 export function opa_eval_ctx_set_input(ctx: u32, v: u32): void {
   store<u32>(ctx, v, 0);
 }
 
+/** OPA ABI: sets the context's data. */
 export function opa_eval_ctx_set_data(ctx: u32, v: u32): void {
   store<u32>(ctx, v, 4);
 }
 
+/** OPA ABI: sets the context's entrypoint id. */
 export function opa_eval_ctx_set_entrypoint(ctx: u32, id: i32): void {
   store<i32>(ctx, id, 12);
 }
 
+/** OPA ABI: the context's result set. */
 export function opa_eval_ctx_get_result(ctx: u32): u32 {
   return load<u32>(ctx, 8);
 }

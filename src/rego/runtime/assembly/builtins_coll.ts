@@ -25,6 +25,7 @@ export function rt_object_get(obj: u32, key: u32, dflt: u32): u32 {
   return cur;
 }
 
+/** Builtin `object.keys`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_object_keys(obj: u32): u32 {
   if (load<u8>(obj) != T_OBJECT) return 0;
   const n = collLen(obj);
@@ -44,6 +45,7 @@ function keySet(keys: u32): u32 {
   return r;
 }
 
+/** Builtin `object.remove`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_object_remove(obj: u32, keys: u32): u32 {
   if (load<u8>(obj) != T_OBJECT) return 0;
   const ks = keySet(keys);
@@ -56,6 +58,7 @@ export function rt_object_remove(obj: u32, keys: u32): u32 {
   return r;
 }
 
+/** Builtin `object.filter`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_object_filter(obj: u32, keys: u32): u32 {
   if (load<u8>(obj) != T_OBJECT) return 0;
   const ks = keySet(keys);
@@ -87,11 +90,13 @@ export function mergeObjects(a: u32, b: u32): u32 {
   return r;
 }
 
+/** Builtin `object.union`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_object_union(a: u32, b: u32): u32 {
   if (load<u8>(a) != T_OBJECT || load<u8>(b) != T_OBJECT) return 0;
   return mergeObjects(a, b);
 }
 
+/** Builtin `array.concat`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_array_concat(a: u32, b: u32): u32 {
   if (load<u8>(a) != T_ARRAY || load<u8>(b) != T_ARRAY) return 0;
   const r = newArray(arrLen(a) + arrLen(b));
@@ -115,6 +120,7 @@ export function rt_array_slice(a: u32, start: u32, stop: u32): u32 {
   return r;
 }
 
+/** Builtin `array.reverse`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_array_reverse(a: u32): u32 {
   if (load<u8>(a) != T_ARRAY) return 0;
   const n = arrLen(a);
@@ -194,10 +200,12 @@ export function rt_object_merge(a: u32, b: u32): u32 {
   return mergeObjects(b, a);
 }
 
+/** Generated code: ObjectInsertStmt (overwrites). */
 export function rt_object_insert(obj: u32, key: u32, val: u32): void {
   objInsert(obj, key, val);
 }
 
+/** Generated code: SetAddStmt. */
 export function rt_set_add(set: u32, e: u32): void {
   setAdd(set, e);
 }

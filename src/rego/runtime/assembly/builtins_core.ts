@@ -16,21 +16,27 @@ import {
 } from './number';
 import { parseText } from './json';
 
+/** Builtin `equal`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_equal(a: u32, b: u32): u32 {
   return newBool(equal(a, b));
 }
+/** Builtin `neq`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_neq(a: u32, b: u32): u32 {
   return newBool(!equal(a, b));
 }
+/** Builtin `lt`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_lt(a: u32, b: u32): u32 {
   return newBool(compare(a, b) < 0);
 }
+/** Builtin `lte`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_lte(a: u32, b: u32): u32 {
   return newBool(compare(a, b) <= 0);
 }
+/** Builtin `gt`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_gt(a: u32, b: u32): u32 {
   return newBool(compare(a, b) > 0);
 }
+/** Builtin `gte`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_gte(a: u32, b: u32): u32 {
   return newBool(compare(a, b) >= 0);
 }
@@ -40,10 +46,12 @@ export function rt_value_equal(a: u32, b: u32): i32 {
   return equal(a, b) ? 1 : 0;
 }
 
+/** Comparison for tests: negative, zero or positive. */
 export function rt_value_compare(a: u32, b: u32): i32 {
   return compare(a, b);
 }
 
+/** Builtin `plus`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_plus(a: u32, b: u32): u32 {
   if (!isNumber(a) || !isNumber(b)) return 0;
   return numAdd(a, b);
@@ -64,22 +72,27 @@ export function rt_minus(a: u32, b: u32): u32 {
   return 0;
 }
 
+/** Builtin `mul`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_mul(a: u32, b: u32): u32 {
   if (!isNumber(a) || !isNumber(b)) return 0;
   return numMul(a, b);
 }
+/** Builtin `div`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_div(a: u32, b: u32): u32 {
   if (!isNumber(a) || !isNumber(b)) return 0;
   return numDiv(a, b);
 }
+/** Builtin `rem`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_rem(a: u32, b: u32): u32 {
   if (!isNumber(a) || !isNumber(b)) return 0;
   return numRem(a, b);
 }
+/** Builtin `abs`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_abs(a: u32): u32 {
   if (!isNumber(a)) return 0;
   return numF64(a) < 0 ? numNeg(a) : a;
 }
+/** Builtin `round`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_round(a: u32): u32 {
   if (!isNumber(a)) return 0;
   if (load<u8>(a) == T_INT) return a;
@@ -88,12 +101,14 @@ export function rt_round(a: u32): u32 {
   // Round half away from zero, as Go's math.Round.
   return newFloat(f < 0 ? -Math.floor(-f + 0.5) : Math.floor(f + 0.5));
 }
+/** Builtin `ceil`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_ceil(a: u32): u32 {
   if (!isNumber(a)) return 0;
   if (load<u8>(a) == T_INT) return a;
   if (exactArith()) return hostArith(7, a, 0);
   return newFloat(Math.ceil(numF64(a)));
 }
+/** Builtin `floor`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_floor(a: u32): u32 {
   if (!isNumber(a)) return 0;
   if (load<u8>(a) == T_INT) return a;
@@ -129,6 +144,7 @@ export function runeCount(p: u32, n: u32): u32 {
   return c;
 }
 
+/** Builtin `count`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_count(a: u32): u32 {
   const t = load<u8>(a);
   if (t == T_ARRAY) return newInt(arrLen(a));
@@ -158,6 +174,7 @@ function elements(a: u32): i64 {
   return -1;
 }
 
+/** Builtin `sum`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_sum(a: u32): u32 {
   const el = elements(a);
   if (el < 0) return setError(NOT_COLLECTION);
@@ -171,6 +188,7 @@ export function rt_sum(a: u32): u32 {
   return acc;
 }
 
+/** Builtin `product`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_product(a: u32): u32 {
   const el = elements(a);
   if (el < 0) return setError(NOT_COLLECTION);
@@ -184,6 +202,7 @@ export function rt_product(a: u32): u32 {
   return acc;
 }
 
+/** Builtin `max`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_max(a: u32): u32 {
   if (load<u8>(a) != T_ARRAY && load<u8>(a) != T_SET) return setError(NOT_COLLECTION);
   const el = elements(a);
@@ -197,6 +216,7 @@ export function rt_max(a: u32): u32 {
   return best;
 }
 
+/** Builtin `min`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_min(a: u32): u32 {
   if (load<u8>(a) != T_ARRAY && load<u8>(a) != T_SET) return setError(NOT_COLLECTION);
   const el = elements(a);
@@ -210,6 +230,7 @@ export function rt_min(a: u32): u32 {
   return best;
 }
 
+/** Builtin `sort`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_sort(a: u32): u32 {
   const el = elements(a);
   if (el < 0) return setError(NOT_COLLECTION);
@@ -222,24 +243,31 @@ export function rt_sort(a: u32): u32 {
   return r;
 }
 
+/** Builtin `is_number`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_is_number(a: u32): u32 {
   return newBool(isNumber(a));
 }
+/** Builtin `is_string`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_is_string(a: u32): u32 {
   return newBool(load<u8>(a) == T_STRING);
 }
+/** Builtin `is_boolean`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_is_boolean(a: u32): u32 {
   return newBool(load<u8>(a) == T_BOOL);
 }
+/** Builtin `is_array`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_is_array(a: u32): u32 {
   return newBool(load<u8>(a) == T_ARRAY);
 }
+/** Builtin `is_set`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_is_set(a: u32): u32 {
   return newBool(load<u8>(a) == T_SET);
 }
+/** Builtin `is_object`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_is_object(a: u32): u32 {
   return newBool(load<u8>(a) == T_OBJECT);
 }
+/** Builtin `is_null`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_is_null(a: u32): u32 {
   return newBool(load<u8>(a) == T_NULL);
 }
@@ -254,6 +282,7 @@ const TYPE_NAMES: u32 = memory.data<u8>([
   115, 101, 116, 0, 0, 0, 0, 0, // set
 ]);
 
+/** Builtin `type_name`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_type_name(a: u32): u32 {
   const t = load<u8>(a);
   let slot: u32;
@@ -267,6 +296,7 @@ export function rt_type_name(a: u32): u32 {
   return newString(p, n);
 }
 
+/** Builtin `to_number`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_to_number(a: u32): u32 {
   const t = load<u8>(a);
   if (isNumber(a)) return a;

@@ -26,6 +26,7 @@ function find(hp: u32, hn: u32, np: u32, nn: u32, from: u32): i32 {
   return -1;
 }
 
+/** Builtin `concat`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_concat(delim: u32, xs0: u32): u32 {
   if (!isStr(delim)) return 0;
   let xs = xs0;
@@ -58,18 +59,21 @@ export function rt_concat(delim: u32, xs0: u32): u32 {
   return newString(out, total);
 }
 
+/** Builtin `contains`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_contains(s: u32, sub: u32): u32 {
   if (!isStr(s) || !isStr(sub)) return 0;
   const i = find(load<u32>(s, 8), load<u32>(s, 4), load<u32>(sub, 8), load<u32>(sub, 4), 0);
   return newBool(i >= 0);
 }
 
+/** Builtin `startswith`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_startswith(s: u32, pre: u32): u32 {
   if (!isStr(s) || !isStr(pre)) return 0;
   const n = load<u32>(pre, 4);
   return newBool(n <= load<u32>(s, 4) && bytesEqual(load<u32>(s, 8), load<u32>(pre, 8), n));
 }
 
+/** Builtin `endswith`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_endswith(s: u32, suf: u32): u32 {
   if (!isStr(s) || !isStr(suf)) return 0;
   const n = load<u32>(suf, 4);
@@ -93,13 +97,16 @@ function mapCase(s: u32, upper: bool): u32 {
   return newString(out, n);
 }
 
+/** Builtin `lower`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_lower(s: u32): u32 {
   return mapCase(s, false);
 }
+/** Builtin `upper`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_upper(s: u32): u32 {
   return mapCase(s, true);
 }
 
+/** Builtin `split`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_split(s: u32, sep: u32): u32 {
   if (!isStr(s) || !isStr(sep)) return 0;
   const p = load<u32>(s, 8);
@@ -129,6 +136,7 @@ export function rt_split(s: u32, sep: u32): u32 {
   return r;
 }
 
+/** Builtin `replace`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_replace(s: u32, old: u32, nw: u32): u32 {
   if (!isStr(s) || !isStr(old) || !isStr(nw)) return 0;
   const p = load<u32>(s, 8);
@@ -194,24 +202,29 @@ function trimImpl(s: u32, cut: u32, left: bool, right: bool): u32 {
   return newString(p + a, b - a);
 }
 
+/** Builtin `trim`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_trim(s: u32, cut: u32): u32 {
   return trimImpl(s, cut, true, true);
 }
+/** Builtin `trim_left`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_trim_left(s: u32, cut: u32): u32 {
   return trimImpl(s, cut, true, false);
 }
+/** Builtin `trim_right`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_trim_right(s: u32, cut: u32): u32 {
   return trimImpl(s, cut, false, true);
 }
 
 const SPACES: u32 = memory.data<u8>([32, 9, 10, 13, 11, 12]);
 
+/** Builtin `trim_space`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_trim_space(s: u32): u32 {
   if (!isStr(s)) return 0;
   const cut = newString(SPACES, 6);
   return trimImpl(s, cut, true, true);
 }
 
+/** Builtin `trim_prefix`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_trim_prefix(s: u32, pre: u32): u32 {
   if (!isStr(s) || !isStr(pre)) return 0;
   const n = load<u32>(pre, 4);
@@ -222,6 +235,7 @@ export function rt_trim_prefix(s: u32, pre: u32): u32 {
   return s;
 }
 
+/** Builtin `trim_suffix`; 0 when its result is undefined (see RUNTIME_BUILTINS). */
 export function rt_trim_suffix(s: u32, suf: u32): u32 {
   if (!isStr(s) || !isStr(suf)) return 0;
   const n = load<u32>(suf, 4);

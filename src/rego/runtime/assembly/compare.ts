@@ -12,6 +12,7 @@ import { bytesCompare, bytesEqual, alloc, evalHeapStart } from './mem';
 import { numCompare, numF64 } from './number';
 import { collIndexOf } from './coll';
 
+/** OPA's total order: negative, zero or positive. */
 export function compare(a: u32, b: u32): i32 {
   if (a == b) return 0;
   const ta = load<u8>(a);
@@ -63,6 +64,7 @@ export function compare(a: u32, b: u32): i32 {
   }
 }
 
+/** Rego equality (1 == 1.0; objects and sets regardless of order). */
 export function equal(a: u32, b: u32): bool {
   if (a == b) return true;
   const ta = load<u8>(a);

@@ -14,30 +14,39 @@ import { dumpText, dumpToString } from './json';
 import { sortedOrder } from './compare';
 import { opa_abort, opa_println } from './abi';
 
+/** Generated code: the null value. */
 export function rt_null(): u32 {
   return newNull();
 }
+/** Generated code: a boolean value. */
 export function rt_bool(b: i32): u32 {
   return newBool(b != 0);
 }
+/** Generated code: an integer value. */
 export function rt_int(n: i64): u32 {
   return newInt(n);
 }
+/** Generated code: a number from static decimal text. */
 export function rt_numref(p: u32, n: u32): u32 {
   return newNumRef(p, n);
 }
+/** Generated code: a string over static bytes. */
 export function rt_string(p: u32, n: u32): u32 {
   return newString(p, n);
 }
+/** Generated code: a new array. */
 export function rt_array(cap: u32): u32 {
   return newArray(cap);
 }
+/** Generated code: ArrayAppendStmt. */
 export function rt_array_append(a: u32, v: u32): void {
   arrAppend(a, v);
 }
+/** Generated code: a new object. */
 export function rt_object(): u32 {
   return newObject(0);
 }
+/** Generated code: a new set. */
 export function rt_set(): u32 {
   return newSet(0);
 }

@@ -233,6 +233,7 @@ export function numToI64(v: u32): bool {
  */
 export let lastError: u32 = 0;
 
+/** Records a builtin error message (static text) and returns 0 (undefined). */
 export function setError(msg: u32): u32 {
   lastError = msg;
   return 0;
@@ -246,6 +247,7 @@ function fromF64(f: f64): u32 {
   return newFloat(f);
 }
 
+/** Number addition: 64-bit fast path, exact host arithmetic beyond it. */
 export function numAdd(a: u32, b: u32): u32 {
   if (load<u8>(a) == T_INT && load<u8>(b) == T_INT) {
     const x = load<i64>(a, 8);
@@ -258,6 +260,7 @@ export function numAdd(a: u32, b: u32): u32 {
   return fromF64(numF64(a) + numF64(b));
 }
 
+/** Number subtraction (see numAdd). */
 export function numSub(a: u32, b: u32): u32 {
   if (load<u8>(a) == T_INT && load<u8>(b) == T_INT) {
     const x = load<i64>(a, 8);
@@ -269,6 +272,7 @@ export function numSub(a: u32, b: u32): u32 {
   return fromF64(numF64(a) - numF64(b));
 }
 
+/** Number multiplication (see numAdd). */
 export function numMul(a: u32, b: u32): u32 {
   if (load<u8>(a) == T_INT && load<u8>(b) == T_INT) {
     const x = load<i64>(a, 8);
@@ -318,6 +322,7 @@ function isIntegral(v: u32): bool {
   return f == Math.floor(f);
 }
 
+/** Number negation. */
 export function numNeg(a: u32): u32 {
   if (load<u8>(a) == T_INT && load<i64>(a, 8) != i64.MIN_VALUE) return newInt(-load<i64>(a, 8));
   if (exactArith()) return hostArith(1, newInt(0), a);

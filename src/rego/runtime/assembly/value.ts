@@ -54,10 +54,12 @@ export function isNumber(v: u32): bool {
   return t >= T_INT && t <= T_NUMREF;
 }
 
+/** The null value (a static singleton). */
 export function newNull(): u32 {
   return NULL_VALUE;
 }
 
+/** A boolean value (static singletons). */
 export function newBool(b: bool): u32 {
   return b ? TRUE_VALUE : FALSE_VALUE;
 }
@@ -68,6 +70,7 @@ export function boolValue(v: u32): bool {
   return load<i32>(v, 4) != 0;
 }
 
+/** A new 64-bit integer number value. */
 export function newInt(n: i64): u32 {
   const v = alloc(16);
   store<u8>(v, T_INT);
@@ -84,6 +87,7 @@ export function newFloat(f: f64): u32 {
   return v;
 }
 
+/** A number value that keeps its decimal text. */
 export function newNumRef(ptr: u32, len: u32): u32 {
   const v = alloc(16);
   store<u8>(v, T_NUMREF);
@@ -92,6 +96,7 @@ export function newNumRef(ptr: u32, len: u32): u32 {
   return v;
 }
 
+/** A string value over existing UTF-8 bytes (not copied). */
 export function newString(ptr: u32, len: u32): u32 {
   const v = alloc(16);
   store<u8>(v, T_STRING);
@@ -135,6 +140,7 @@ export function arrGet(v: u32, i: u32): u32 {
   return load<u32>(load<u32>(v, 12) + (i << 2));
 }
 
+/** Appends an element to an array, growing it as needed. */
 export function arrAppend(v: u32, e: u32): void {
   const len = load<u32>(v, 4);
   let cap = load<u32>(v, 8);
@@ -171,6 +177,7 @@ export function newObject(cap: u32): u32 {
   return v;
 }
 
+/** A new empty set. */
 export function newSet(cap: u32): u32 {
   const v = alloc(32);
   store<u8>(v, T_SET);
