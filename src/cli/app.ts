@@ -165,6 +165,7 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
         user: config.upstream.user,
         password: upstreamPassword(),
         database: upstreamDatabase(database),
+        ssl: upstreamTls(config) ?? false,
       }),
       logger: log,
     });
