@@ -10,7 +10,7 @@
 //   --use abort=...     assertion failures go to OPA's opa_abort import, not AssemblyScript's
 //   -O3 --noAssert      speed: the runtime sits on the evaluation hot path
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,12 +20,15 @@ const out = join(root, 'dist/rego-runtime.wasm');
 const asc = join(root, 'node_modules/.bin/asc');
 
 mkdirSync(dirname(out), { recursive: true });
+// Written under a temporary name and renamed, so a test worker that rebuilds the runtime at the
+// same time as another never reads a half-written file.
+const tmp = `${out}.${process.pid}.tmp`;
 execFileSync(
   asc,
   [
     entry,
     '--outFile',
-    out,
+    tmp,
     '--runtime',
     'stub',
     '--importMemory',
@@ -40,4 +43,5 @@ execFileSync(
   ],
   { cwd: root, stdio: 'inherit' },
 );
+renameSync(tmp, out);
 process.stdout.write(`built ${out} (${statSync(out).size} bytes)\n`);

@@ -17,13 +17,13 @@ export function approvalsRouter(service: ApprovalService): Router {
     res.type('html').send(approvalsPage());
   });
 
-  router.get('/v1/approvals', (req, res) => {
+  router.get('/v1/approvals', async (req, res) => {
     const status = typeof req.query.status === 'string' ? req.query.status : undefined;
-    res.json({ approvals: service.list(status) });
+    res.json({ approvals: await service.list(status) });
   });
 
-  router.get('/v1/approvals/:id', (req, res) => {
-    const record = service.get(req.params.id);
+  router.get('/v1/approvals/:id', async (req, res) => {
+    const record = await service.get(req.params.id);
     if (record) res.json(record);
     else res.status(404).json({ error: `no approval request ${req.params.id}` });
   });
@@ -39,8 +39,8 @@ export function approvalsRouter(service: ApprovalService): Router {
     });
   }
 
-  router.get('/v1/grants', (_req, res) => {
-    res.json({ grants: service.grants() });
+  router.get('/v1/grants', async (_req, res) => {
+    res.json({ grants: await service.grants() });
   });
 
   router.delete('/v1/grants/:id', async (req: AuthedRequest, res) => {

@@ -1,7 +1,8 @@
 /**
  * Holding one statement until authorised people decide. The gateway calls `hold`; approvers
- * call `approve` / `deny` through the HTTP API. Rules: the requester never approves their own
- * request, only members of the named groups approve, and a quorum counts distinct approvers.
+ * call `decide` through the HTTP API, on this instance or another sharing the store. Rules: the
+ * requester never decides their own request, only members of the named groups decide, and a
+ * quorum counts distinct approvers.
  */
 import { randomUUID } from 'node:crypto';
 import { parseDuration } from '../config/units.js';
@@ -31,6 +32,8 @@ export interface ApprovalEvent {
 /** Options of the approvals service. */
 export interface ApprovalServiceOptions {
   store: ApprovalStore;
+  /** This gateway instance; requests it held when it stopped are marked abandoned at start. */
+  instance: string;
   /** Base URL of the approvals page, e.g. `http://127.0.0.1:8181`. */
   publicUrl: string;
   /** How long a statement may wait when the policy does not say; default 10 minutes. */
@@ -48,20 +51,26 @@ interface Waiter {
 /** The approvals service: the gateway's broker and the API's backend. */
 export class ApprovalService implements ApprovalBroker {
   readonly #waiters = new Map<string, Waiter>();
+  readonly #store: ApprovalStore;
 
-  constructor(private readonly options: ApprovalServiceOptions) {}
+  private constructor(private readonly options: ApprovalServiceOptions) {
+    this.#store = options.store;
+    this.#store.onRequestChange((id) => void this.#release(id));
+  }
+
+  /** Starts the service: requests this instance left pending are abandoned (their clients left). */
+  static async start(options: ApprovalServiceOptions): Promise<ApprovalService> {
+    await options.store.abandon(options.instance);
+    return new ApprovalService(options);
+  }
 
   /** Registers a held statement, or answers at once from a live grant. */
   async hold(request: HoldRequest): Promise<ApprovalTicket & { cancel(): void }> {
-    const grant = this.#liveGrant(request.subject, request.fingerprint);
+    const grant = (await this.grants()).find(
+      (g) => g.subject === request.subject && g.fingerprint === request.fingerprint,
+    );
     if (grant) {
-      this.options.onEvent?.({
-        event: 'grant_used',
-        grant_id: grant.id,
-        request_id: grant.request_id,
-        session_id: request.sessionId,
-        fingerprint: grant.fingerprint,
-      });
+      this.#emit('grant_used', { grant_id: grant.id, request_id: grant.request_id }, request);
       return {
         id: grant.request_id,
         url: this.#url(grant.request_id),
@@ -71,18 +80,16 @@ export class ApprovalService implements ApprovalBroker {
     }
 
     const now = Date.now();
+    const { expires_in, grant_ttl } = request.request;
     const waitMs =
-      (request.request.expires_in && parseDuration(request.request.expires_in)) ||
-      (this.options.defaultTimeoutMs ?? 10 * 60_000);
-    const grantTtl = request.request.grant_ttl
-      ? parseDuration(request.request.grant_ttl)
-      : undefined;
+      (expires_in && parseDuration(expires_in)) || (this.options.defaultTimeoutMs ?? 600_000);
     const record: ApprovalRecord = {
       id: 'a-' + randomUUID(),
       status: 'pending',
       created_at: new Date(now).toISOString(),
       expires_at: new Date(now + waitMs).toISOString(),
       requester: { subject: request.subject, groups: request.groups },
+      instance: this.options.instance,
       session_id: request.sessionId,
       statement_id: request.statementId,
       decision_id: request.decisionId,
@@ -93,59 +100,55 @@ export class ApprovalService implements ApprovalBroker {
       reasons: request.reasons,
       approvers: request.request.approvers,
       quorum: request.request.quorum ?? 1,
-      grant_ttl_ms: grantTtl ?? null,
+      grant_ttl_ms: (grant_ttl && parseDuration(grant_ttl)) || null,
       verdicts: [],
     };
-    await this.options.store.putRequest(record);
     const outcome = new Promise<ApprovalOutcome>((resolve) => {
-      const timer = setTimeout(() => void this.#settle(record.id, 'expired'), waitMs);
+      const timer = setTimeout(() => void this.#end(record.id, 'expired'), waitMs);
       timer.unref();
       this.#waiters.set(record.id, { resolve, timer });
     });
-    this.options.onEvent?.({
-      event: 'requested',
-      request_id: record.id,
-      session_id: record.session_id,
-      actor: record.requester.subject,
-      fingerprint: record.fingerprint,
-    });
+    await this.#store.putRequest(record);
+    this.#emit('requested', { request_id: record.id, actor: request.subject }, request);
     this.options.onRequest?.(record);
     return {
       id: record.id,
       url: this.#url(record.id),
       outcome,
-      cancel: () => void this.#settle(record.id, 'cancelled'),
+      cancel: () => void this.#end(record.id, 'cancelled'),
     };
   }
 
   /** Requests, newest first, optionally by status. */
-  list(status?: string): ApprovalRecord[] {
-    const all = this.options.store.requests().filter((r) => !status || r.status === status);
-    return [...all].reverse();
+  async list(status?: string): Promise<ApprovalRecord[]> {
+    const all = await this.#store.listRequests();
+    return all.filter((r) => !status || r.status === status).reverse();
   }
 
   /** One request, or undefined. */
-  get(id: string): ApprovalRecord | undefined {
-    return this.options.store.requests().find((r) => r.id === id);
+  get(id: string): Promise<ApprovalRecord | undefined> {
+    return this.#store.getRequest(id);
   }
 
   /** Grants that are neither expired nor revoked. */
-  grants(): GrantRecord[] {
+  async grants(): Promise<GrantRecord[]> {
     const now = Date.now();
-    return this.options.store
-      .grants()
-      .filter((g) => !g.revoked_at && Date.parse(g.expires_at) > now);
+    const all = await this.#store.listGrants();
+    return all.filter((g) => !g.revoked_at && Date.parse(g.expires_at) > now);
   }
 
-  /** Records an approver's verdict; settles the request when it is decided. */
+  /** Records an approver's verdict; settles the request once it is decided. */
   async decide(
     id: string,
     approver: Identity,
     verdict: 'approve' | 'deny',
     comment = '',
   ): Promise<ApprovalRecord> {
-    const record = this.get(id);
+    const record = await this.#store.getRequest(id);
     if (!record) throw new PgwardenError('ERR_APPROVAL', `no approval request ${id}`);
+    if (record.status === 'pending' && Date.parse(record.expires_at) <= Date.now()) {
+      record.status = 'expired';
+    }
     if (record.status !== 'pending') {
       throw new PgwardenError('ERR_APPROVAL', `request ${id} is ${record.status}, not pending`);
     }
@@ -153,74 +156,73 @@ export class ApprovalService implements ApprovalBroker {
       throw new PgwardenError('ERR_APPROVAL', 'the requester cannot decide their own request');
     }
     if (!approver.groups.some((g) => record.approvers.includes(g))) {
-      throw new PgwardenError(
-        'ERR_APPROVAL',
-        `only members of ${record.approvers.join(', ')} may decide this request`,
-      );
+      const groups = record.approvers.join(', ');
+      throw new PgwardenError('ERR_APPROVAL', `only members of ${groups} may decide this request`);
     }
     if (record.verdicts.some((v) => v.approver === approver.subject)) {
       throw new PgwardenError('ERR_APPROVAL', `${approver.subject} already decided this request`);
     }
+    const safeComment = maskCardNumbers(comment).slice(0, 2000);
     record.verdicts.push({
       approver: approver.subject,
       groups: approver.groups,
       verdict,
       at: new Date().toISOString(),
-      comment: maskCardNumbers(comment).slice(0, 2000),
+      comment: safeComment,
     });
-    this.options.onEvent?.({
-      event: verdict === 'approve' ? 'approved' : 'denied',
+    const approvals = record.verdicts.filter((v) => v.verdict === 'approve');
+    if (verdict === 'deny') record.status = 'denied';
+    else if (approvals.length >= record.quorum) record.status = 'approved';
+    if (record.status === 'approved' && record.grant_ttl_ms) await this.#grant(record);
+    await this.#store.putRequest(record);
+    this.#emit(verdict === 'approve' ? 'approved' : 'denied', {
       request_id: id,
       session_id: record.session_id,
       actor: approver.subject,
-      comment,
+      comment: safeComment,
     });
-    const approvals = record.verdicts.filter((v) => v.verdict === 'approve');
-    if (verdict === 'deny') await this.#settle(id, 'denied', `denied by ${approver.subject}`);
-    else if (approvals.length >= record.quorum) await this.#settle(id, 'approved');
-    else await this.options.store.putRequest(record);
     return record;
   }
 
   /** Revokes a grant; returns false when there is no such live grant. */
   async revokeGrant(id: string, by: string): Promise<boolean> {
-    const grant = this.options.store.grants().find((g) => g.id === id && !g.revoked_at);
+    const grant = (await this.grants()).find((g) => g.id === id);
     if (!grant) return false;
     grant.revoked_at = new Date().toISOString();
-    await this.options.store.putGrant(grant);
-    this.options.onEvent?.({ event: 'grant_revoked', grant_id: id, actor: by });
+    await this.#store.putGrant(grant);
+    this.#emit('grant_revoked', { grant_id: id, actor: by });
     return true;
   }
 
-  /** Ends every wait (at shutdown), as if each request expired. */
-  close(): void {
-    for (const id of this.#waiters.keys()) void this.#settle(id, 'cancelled');
+  /** Ends every wait of this instance (at shutdown) and closes the store. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#waiters.keys()].map((id) => this.#end(id, 'cancelled')));
+    await this.#store.close();
   }
 
-  async #settle(id: string, status: ApprovalRecord['status'], reason?: string): Promise<void> {
-    const record = this.get(id);
-    const waiter = this.#waiters.get(id);
-    this.#waiters.delete(id);
-    if (waiter) clearTimeout(waiter.timer);
-    if (!record || record.status !== 'pending') return;
+  /** Ends a pending request of this instance (timeout, client gone). */
+  async #end(id: string, status: 'expired' | 'cancelled'): Promise<void> {
+    const record = await this.#store.getRequest(id);
+    if (!record || record.status !== 'pending') return this.#release(id);
     record.status = status;
-    await this.options.store.putRequest(record);
-    const approvals = record.verdicts
-      .filter((v) => v.verdict === 'approve')
-      .map(({ approver, at, comment }) => ({ approver, at, comment }));
-    if (status === 'approved' && record.grant_ttl_ms) await this.#grant(record, approvals);
-    if (status === 'expired' || status === 'cancelled') {
-      this.options.onEvent?.({ event: status, request_id: id, session_id: record.session_id });
-    }
-    if (!waiter) return;
-    if (status === 'approved') waiter.resolve({ status: 'approved', approvals });
-    else if (status === 'expired') waiter.resolve({ status: 'timeout' });
-    else waiter.resolve({ status: 'denied', reason: reason ?? `request ${status}` });
+    await this.#store.putRequest(record);
+    this.#emit(status, { request_id: id, session_id: record.session_id });
   }
 
-  async #grant(record: ApprovalRecord, approvals: GrantRecord['approvals']): Promise<void> {
+  /** Settles the local wait for `id` once its record is decided, whichever instance decided. */
+  async #release(id: string): Promise<void> {
+    const waiter = this.#waiters.get(id);
+    if (!waiter) return;
+    const record = await this.#store.getRequest(id);
+    if (!record || record.status === 'pending' || !this.#waiters.has(id)) return;
+    this.#waiters.delete(id);
+    clearTimeout(waiter.timer);
+    waiter.resolve(outcomeOf(record));
+  }
+
+  async #grant(record: ApprovalRecord): Promise<void> {
     const now = Date.now();
-    await this.options.store.putGrant({
+    await this.#store.putGrant({
       id: 'g-' + randomUUID(),
       subject: record.requester.subject,
       fingerprint: record.fingerprint,
@@ -228,15 +230,38 @@ export class ApprovalService implements ApprovalBroker {
       created_at: new Date(now).toISOString(),
       expires_at: new Date(now + record.grant_ttl_ms!).toISOString(),
       revoked_at: null,
-      approvals,
+      approvals: approvalsOf(record),
     });
   }
 
-  #liveGrant(subject: string, fingerprint: string): GrantRecord | undefined {
-    return this.grants().find((g) => g.subject === subject && g.fingerprint === fingerprint);
+  #emit(event: ApprovalEvent['event'], fields: Omit<ApprovalEvent, 'event'>, held?: HoldRequest) {
+    const context = held ? { session_id: held.sessionId, fingerprint: held.fingerprint } : {};
+    this.options.onEvent?.({ event, ...context, ...fields });
   }
 
   #url(id: string): string {
     return `${this.options.publicUrl.replace(/\/$/, '')}/approvals#${id}`;
+  }
+}
+
+function approvalsOf(record: ApprovalRecord): GrantRecord['approvals'] {
+  return record.verdicts
+    .filter((v) => v.verdict === 'approve')
+    .map(({ approver, at, comment }) => ({ approver, at, comment }));
+}
+
+function outcomeOf(record: ApprovalRecord): ApprovalOutcome {
+  switch (record.status) {
+    case 'approved':
+      return { status: 'approved', approvals: approvalsOf(record) };
+    case 'expired':
+      return { status: 'timeout' };
+    case 'denied': {
+      const by = record.verdicts.find((v) => v.verdict === 'deny');
+      const why = by?.comment ? `: ${by.comment}` : '';
+      return { status: 'denied', reason: by ? `denied by ${by.approver}${why}` : 'denied' };
+    }
+    default:
+      return { status: 'denied', reason: `request ${record.status}` };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Where approval requests and grants are kept. The embedded default is a JSON file (lowdb);
- * pending requests found at start-up are marked abandoned, since the connection that waited
- * for them is gone, while grants stay as they are.
+ * several gateways share a PostgreSQL store instead (see pg-store.ts), which tells every
+ * instance when a record changes so the one holding the statement can release it.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +24,8 @@ export interface ApprovalRecord {
   created_at: string;
   expires_at: string;
   requester: { subject: string; groups: string[] };
+  /** Gateway instance holding the statement. */
+  instance: string;
   session_id: string;
   statement_id: string;
   decision_id: string;
@@ -51,54 +53,70 @@ export interface GrantRecord {
   approvals: Array<{ approver: string; at: string; comment: string }>;
 }
 
+/**
+ * Persistence for approvals. Every write is durable before it resolves; `onRequestChange`
+ * reports requests written by any instance sharing the store (this one included).
+ */
+export interface ApprovalStore {
+  getRequest(id: string): Promise<ApprovalRecord | undefined>;
+  listRequests(): Promise<ApprovalRecord[]>;
+  listGrants(): Promise<GrantRecord[]>;
+  putRequest(record: ApprovalRecord): Promise<void>;
+  putGrant(grant: GrantRecord): Promise<void>;
+  onRequestChange(listener: (id: string) => void): void;
+  /** Marks requests held by `instance` that are still pending as abandoned (at its start). */
+  abandon(instance: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 interface Data {
   requests: ApprovalRecord[];
   grants: GrantRecord[];
 }
 
-/** Persistence for approvals; every method persists before it resolves. */
-export interface ApprovalStore {
-  requests(): ApprovalRecord[];
-  grants(): GrantRecord[];
-  putRequest(record: ApprovalRecord): Promise<void>;
-  putGrant(grant: GrantRecord): Promise<void>;
-}
-
-/** Opens (or creates) the JSON file store and marks requests left pending as abandoned. */
+/** Opens (or creates) the JSON file store of one gateway. */
 export async function openFileStore(file: string): Promise<ApprovalStore> {
   await mkdir(path.dirname(file), { recursive: true });
   // Not lowdb's JSONFilePreset: it silently keeps data in memory when NODE_ENV is `test`.
   const db = new Low<Data>(new JSONFile<Data>(file), { requests: [], grants: [] });
   await db.read();
-  let changed = false;
-  for (const request of db.data.requests) {
-    if (request.status === 'pending') {
-      request.status = 'abandoned';
-      changed = true;
-    }
-  }
-  if (changed) await db.write();
-  const put = async <T extends { id: string }>(list: T[], item: T) => {
-    upsert(list, item);
-    await db.write();
-  };
-  return {
-    requests: () => db.data.requests,
-    grants: () => db.data.grants,
-    putRequest: (record) => put(db.data.requests, record),
-    putGrant: (grant) => put(db.data.grants, grant),
-  };
+  return listStore(db.data, () => db.write());
 }
 
-/** A store that lives in memory only, for tests and for gateways that want no file. */
+/** A store that lives in memory only, for tests. */
 export function memoryStore(): ApprovalStore {
-  const data: Data = { requests: [], grants: [] };
-  const put = async <T extends { id: string }>(list: T[], item: T) => upsert(list, item);
+  return listStore({ requests: [], grants: [] }, async () => {});
+}
+
+function listStore(data: Data, persist: () => Promise<void>): ApprovalStore {
+  const listeners: Array<(id: string) => void> = [];
+  // Callers get copies, so a record changes only through put.
+  const copy = <T>(value: T): T => structuredClone(value);
   return {
-    requests: () => data.requests,
-    grants: () => data.grants,
-    putRequest: (record) => put(data.requests, record),
-    putGrant: (grant) => put(data.grants, grant),
+    getRequest: async (id) => copy(data.requests.find((r) => r.id === id)),
+    listRequests: async () => copy(data.requests),
+    listGrants: async () => copy(data.grants),
+    async putRequest(record) {
+      upsert(data.requests, copy(record));
+      await persist();
+      for (const listener of listeners) listener(record.id);
+    },
+    async putGrant(grant) {
+      upsert(data.grants, copy(grant));
+      await persist();
+    },
+    onRequestChange: (listener) => void listeners.push(listener),
+    async abandon(instance) {
+      let changed = false;
+      for (const request of data.requests) {
+        if (request.status === 'pending' && (request.instance ?? instance) === instance) {
+          request.status = 'abandoned';
+          changed = true;
+        }
+      }
+      if (changed) await persist();
+    },
+    close: async () => {},
   };
 }
 

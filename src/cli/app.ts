@@ -11,6 +11,7 @@ import {
   ApprovalService,
   approvalsRouter,
   openFileStore,
+  openPostgresStore,
   type ApprovalRecord,
 } from '../approvals/index.js';
 import {
@@ -54,9 +55,6 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
   const log = logger ?? createLogger({ level: config.logging.level });
   if (config.audit.sink !== 'file')
     throw new NotSupportedError('audit.sink postgres is not built yet');
-  if (config.approvals.store !== 'file') {
-    throw new NotSupportedError('approvals.store postgres is not built yet');
-  }
 
   const metrics = createMetrics();
   const trail = await openAuditTrail({
@@ -181,12 +179,24 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
           )
         : undefined;
 
-    const approvals = new ApprovalService({
-      store: await openFileStore(config.approvals.path),
+    const approvals = await ApprovalService.start({
+      store:
+        config.approvals.store === 'postgres'
+          ? await openPostgresStore({
+              connectionString: secretSource({
+                name: 'approvals store DSN',
+                env: config.approvals.dsn_env,
+                file: config.approvals.dsn_file,
+              })(),
+            })
+          : await openFileStore(config.approvals.path),
+      instance: config.instance_id,
       publicUrl: config.approvals.public_url,
       defaultTimeoutMs: config.approvals.timeout,
       onEvent: (event) => {
-        metrics.approvalsPending.set(approvals.list('pending').length);
+        void approvals.list('pending').then((pending) => {
+          metrics.approvalsPending.set(pending.length);
+        });
         record('approval')(event);
       },
       onRequest: config.approvals.webhook_url

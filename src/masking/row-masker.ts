@@ -123,30 +123,27 @@ class DataRowMasker implements RowMasker {
   transformRow(message: Buffer): Buffer {
     if (message[0] !== DATA_ROW) return this.#copyData(message);
     // DataRow: 'D', int32 length, int16 column count, then per column int32 length (-1 for
-    // NULL) and the value's bytes.
+    // NULL) and the value's bytes. Replacements are collected first, then the new message is
+    // written into one buffer: most rows change in a column or two.
     const count = message.readInt16BE(5);
     let offset = 7;
-    let parts: Buffer[] | null = null;
-    let copiedTo = 0;
+    let changes: Change[] | null = null;
+    let size = message.length;
     for (let i = 0; i < count; i++) {
       const length = message.readInt32BE(offset);
       const start = offset + 4;
       const end = length < 0 ? start : start + length;
       if (length >= 0) {
-        const replacement = this.#maskValue(i, message, start, end);
-        if (replacement !== undefined) {
-          parts ??= [];
-          parts.push(message.subarray(copiedTo, offset), encodeValue(replacement));
-          copiedTo = end;
+        const value = this.#maskValue(i, message, start, end);
+        if (value !== undefined) {
+          (changes ??= []).push({ at: offset, end, value });
+          size += (value === null ? 0 : value.length) - length;
         }
       }
       offset = end;
     }
-    if (!parts) return message;
-    parts.push(message.subarray(copiedTo));
-    const out = Buffer.concat(parts);
-    out.writeInt32BE(out.length - 1, 1);
-    return out;
+    if (!changes) return message;
+    return rewrite(message, changes, size);
   }
 
   /**
@@ -201,10 +198,7 @@ class DataRowMasker implements RowMasker {
 /** Applies a method to one value, keeping the result valid for the column's type and format. */
 function applyMethod(method: MaskMethod, field: ResultField, value: Buffer): Buffer | null {
   const { typeOid, format } = field;
-  if (TEXT_LIKE.has(typeOid) && typeOid !== JSON_OID) {
-    const out = method.apply(value.toString('utf8'));
-    return out === null ? null : Buffer.from(out, 'utf8');
-  }
+  if (TEXT_LIKE.has(typeOid) && typeOid !== JSON_OID) return method.applyBytes(value);
   if (method.name === 'null') return null;
   if (typeOid === JSON_OID || (typeOid === JSONB_OID && format === 0)) {
     return Buffer.from(JSON.stringify(REDACTED), 'utf8');
@@ -240,14 +234,26 @@ function mayHoldCardNumber(row: Buffer, start: number, end: number): boolean {
   return false;
 }
 
-function encodeValue(value: Buffer | null): Buffer {
-  if (value === null) {
-    const b = Buffer.allocUnsafe(4);
-    b.writeInt32BE(-1, 0);
-    return b;
+/** One column's new value: its length word starts at `at`, its old value ends at `end`. */
+interface Change {
+  at: number;
+  end: number;
+  value: Buffer | null;
+}
+
+/** Writes `message` with its changed columns into a new message of `size` bytes. */
+function rewrite(message: Buffer, changes: Change[], size: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let from = 0;
+  let to = 0;
+  for (const { at, end, value } of changes) {
+    to += message.copy(out, to, from, at);
+    out.writeInt32BE(value === null ? -1 : value.length, to);
+    to += 4;
+    if (value) to += value.copy(out, to);
+    from = end;
   }
-  const b = Buffer.allocUnsafe(4 + value.length);
-  b.writeInt32BE(value.length, 0);
-  value.copy(b, 4);
-  return b;
+  message.copy(out, to, from);
+  out.writeInt32BE(size - 1, 1);
+  return out;
 }

@@ -2,9 +2,16 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ApprovalService, memoryStore, openFileStore } from '../../src/approvals/index.js';
+import {
+  ApprovalService,
+  memoryStore,
+  openFileStore,
+  openPostgresStore,
+  type ApprovalStore,
+} from '../../src/approvals/index.js';
 import type { HoldRequest } from '../../src/gateway/options.js';
 import type { Identity } from '../../src/identity/types.js';
+import { createDatabase, testServer } from '../support/pg.js';
 
 function person(subject: string, groups: string[]): Identity {
   return { subject, issuer: 'https://idp.test', groups, claims: {}, kind: 'oidc' };
@@ -28,76 +35,120 @@ function held(overrides: Partial<HoldRequest['request']> = {}): HoldRequest {
 const alice = person('alice', ['approvers']);
 const bob = person('bob', ['approvers']);
 
+function service(store: ApprovalStore = memoryStore(), instance = 'gw-1') {
+  return ApprovalService.start({ store, instance, publicUrl: 'http://x' });
+}
+
 describe('approval service', () => {
   it('approves, passing the approvals to the waiting statement', async () => {
-    const service = new ApprovalService({ store: memoryStore(), publicUrl: 'http://x' });
-    const ticket = await service.hold(held());
-    expect(service.get(ticket.id)!.text).not.toContain('4111111111111111');
-    await service.decide(ticket.id, alice, 'approve', 'fine once');
+    const approvals = await service();
+    const ticket = await approvals.hold(held());
+    expect((await approvals.get(ticket.id))!.text).not.toContain('4111111111111111');
+    await approvals.decide(ticket.id, alice, 'approve', 'fine once');
     const outcome = await ticket.outcome;
     expect(outcome).toMatchObject({ status: 'approved', approvals: [{ approver: 'alice' }] });
   });
 
   it('denies with the approver named', async () => {
-    const service = new ApprovalService({ store: memoryStore(), publicUrl: 'http://x' });
-    const ticket = await service.hold(held());
-    await service.decide(ticket.id, alice, 'deny', 'no');
-    expect(await ticket.outcome).toEqual({ status: 'denied', reason: 'denied by alice' });
+    const approvals = await service();
+    const ticket = await approvals.hold(held());
+    await approvals.decide(ticket.id, alice, 'deny', 'no');
+    expect(await ticket.outcome).toEqual({ status: 'denied', reason: 'denied by alice: no' });
   });
 
   it('refuses self-approval and approvers outside the groups', async () => {
-    const service = new ApprovalService({ store: memoryStore(), publicUrl: 'http://x' });
-    const ticket = await service.hold(held());
+    const approvals = await service();
+    const ticket = await approvals.hold(held());
     await expect(
-      service.decide(ticket.id, person('ci-job', ['approvers']), 'approve'),
+      approvals.decide(ticket.id, person('ci-job', ['approvers']), 'approve'),
     ).rejects.toThrow(/own request/);
-    await expect(service.decide(ticket.id, person('eve', ['etl']), 'approve')).rejects.toThrow(
+    await expect(approvals.decide(ticket.id, person('eve', ['etl']), 'approve')).rejects.toThrow(
       /only members of approvers/,
     );
-    expect(service.get(ticket.id)!.status).toBe('pending');
+    expect((await approvals.get(ticket.id))!.status).toBe('pending');
   });
 
   it('needs a quorum of distinct approvers', async () => {
-    const service = new ApprovalService({ store: memoryStore(), publicUrl: 'http://x' });
-    const ticket = await service.hold(held({ quorum: 2 }));
-    await service.decide(ticket.id, alice, 'approve');
-    await expect(service.decide(ticket.id, alice, 'approve')).rejects.toThrow(/already decided/);
-    expect(service.get(ticket.id)!.status).toBe('pending');
-    await service.decide(ticket.id, bob, 'approve');
+    const approvals = await service();
+    const ticket = await approvals.hold(held({ quorum: 2 }));
+    await approvals.decide(ticket.id, alice, 'approve');
+    await expect(approvals.decide(ticket.id, alice, 'approve')).rejects.toThrow(/already decided/);
+    expect((await approvals.get(ticket.id))!.status).toBe('pending');
+    await approvals.decide(ticket.id, bob, 'approve');
     expect((await ticket.outcome).status).toBe('approved');
   });
 
   it('times out', async () => {
-    const service = new ApprovalService({ store: memoryStore(), publicUrl: 'http://x' });
-    const ticket = await service.hold(held({ expires_in: '50ms' }));
+    const approvals = await service();
+    const ticket = await approvals.hold(held({ expires_in: '50ms' }));
     expect(await ticket.outcome).toEqual({ status: 'timeout' });
-    expect(service.get(ticket.id)!.status).toBe('expired');
+    expect((await approvals.get(ticket.id))!.status).toBe('expired');
+    await expect(approvals.decide(ticket.id, alice, 'approve')).rejects.toThrow(/not pending/);
   });
 
   it('opens a grant that lets the same statement through until revoked', async () => {
-    const service = new ApprovalService({ store: memoryStore(), publicUrl: 'http://x' });
-    const first = await service.hold(held({ grant_ttl: '1h' }));
-    await service.decide(first.id, alice, 'approve');
+    const approvals = await service();
+    const first = await approvals.hold(held({ grant_ttl: '1h' }));
+    await approvals.decide(first.id, alice, 'approve');
     await first.outcome;
-    const again = await service.hold(held({ grant_ttl: '1h' }));
+    const again = await approvals.hold(held({ grant_ttl: '1h' }));
     expect((await again.outcome).status).toBe('approved');
-    const [grant] = service.grants();
-    expect(await service.revokeGrant(grant!.id, 'alice')).toBe(true);
-    const third = await service.hold(held());
-    expect(service.get(third.id)!.status).toBe('pending');
+    const [grant] = await approvals.grants();
+    expect(await approvals.revokeGrant(grant!.id, 'alice')).toBe(true);
+    const third = await approvals.hold(held());
+    expect((await approvals.get(third.id))!.status).toBe('pending');
     third.cancel();
-    expect((await third.outcome).status).toBe('denied');
+    expect(await third.outcome).toEqual({ status: 'denied', reason: 'request cancelled' });
   });
 
   it('marks pending requests abandoned after a restart and keeps grants', async () => {
     const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'approvals-')), 'db.json');
-    const before = new ApprovalService({ store: await openFileStore(file), publicUrl: 'http://x' });
+    const before = await service(await openFileStore(file));
     const granted = await before.hold(held({ grant_ttl: '1h' }));
     await before.decide(granted.id, alice, 'approve');
     const pending = await before.hold({ ...held(), fingerprint: 'fp-2' });
-    const after = new ApprovalService({ store: await openFileStore(file), publicUrl: 'http://x' });
-    expect(after.get(pending.id)!.status).toBe('abandoned');
-    expect(after.grants()).toHaveLength(1);
-    before.close();
+    const after = await service(await openFileStore(file));
+    expect((await after.get(pending.id))!.status).toBe('abandoned');
+    expect(await after.grants()).toHaveLength(1);
+  });
+});
+
+describe('approvals shared by two gateway instances through PostgreSQL', () => {
+  it('releases the statement held by instance B when A approves it', async () => {
+    const database = await createDatabase('approvals');
+    const connection = { ...testServer(), database };
+    const a = await service(await openPostgresStore(connection), 'gw-a');
+    const b = await service(await openPostgresStore(connection), 'gw-b');
+    try {
+      const ticket = await b.hold(held());
+      expect((await a.list('pending')).map((r) => r.id)).toEqual([ticket.id]);
+      await a.decide(ticket.id, alice, 'approve', 'from A');
+      expect(await ticket.outcome).toMatchObject({
+        status: 'approved',
+        approvals: [{ approver: 'alice', comment: 'from A' }],
+      });
+      const denied = await b.hold({ ...held(), fingerprint: 'fp-3' });
+      await a.decide(denied.id, bob, 'deny');
+      expect((await denied.outcome).status).toBe('denied');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('abandons only the restarted instance’s pending requests', async () => {
+    const database = await createDatabase('approvals');
+    const connection = { ...testServer(), database };
+    const a = await service(await openPostgresStore(connection), 'gw-a');
+    const b = await service(await openPostgresStore(connection), 'gw-b');
+    const fromA = await a.hold(held());
+    const fromB = await b.hold({ ...held(), fingerprint: 'fp-2' });
+    const restartedA = await service(await openPostgresStore(connection), 'gw-a');
+    try {
+      expect((await restartedA.get(fromA.id))!.status).toBe('abandoned');
+      expect((await restartedA.get(fromB.id))!.status).toBe('pending');
+    } finally {
+      for (const s of [a, b, restartedA]) await s.close();
+    }
   });
 });
