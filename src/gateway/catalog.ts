@@ -20,6 +20,11 @@ const QUERY = `
 /** Looks up column names per database over one lazily opened connection per database. */
 export class CatalogLookup {
   private readonly clients = new Map<string, Promise<pg.Client>>();
+  /**
+   * Bumped whenever DDL committed through any session: facts and decisions derived under an
+   * older generation (the sessions' decision caches) no longer apply.
+   */
+  generation = 0;
 
   constructor(private readonly upstream: UpstreamOptions) {}
 

@@ -31,7 +31,10 @@ import {
   type Refusal,
   type StatementDecider,
 } from './decisions.js';
+import { maskCardNumbers } from '../masking/index.js';
 import type { StatementFacts } from '../sql/types.js';
+import { cacheable, DecisionCache, type CacheContext } from './decision-cache.js';
+import { statementKey } from './statement-key.js';
 import { NamedResults } from './named-results.js';
 import type { GatewayOptions } from './options.js';
 import { StatementRun, type ExecutableStatement, type RunContext } from './results.js';
@@ -82,8 +85,13 @@ export class ClientFlow {
   private skipToSync = false;
   /** Masks of DECLAREd cursors and SQL-PREPAREd statements, for their FETCH and EXECUTE. */
   private readonly named = new NamedResults();
+  /** Decisions reused for statements differing only in compared values; null when off. */
+  readonly cache: DecisionCache | null;
 
-  constructor(private readonly host: ClientFlowHost) {}
+  constructor(private readonly host: ClientFlowHost) {
+    const options = host.options.decisionCache;
+    this.cache = options === false ? null : new DecisionCache(options);
+  }
 
   /** Handles one client message. Throws ProtocolError for a message a client may not send. */
   handle(msg: WireMessage): void | Promise<void> {
@@ -235,6 +243,20 @@ export class ClientFlow {
     protocol: 'simple' | 'extended',
   ): Promise<ExecutableStatement[] | Refusal> {
     const { decider, state } = this.host;
+    const key = this.cache ? statementKey(text) : null;
+    const context: CacheContext = {
+      decider: this.host.options.decider(),
+      inTransaction: state.inTransaction,
+      protocol,
+      generation: this.host.catalog.generation,
+    };
+    const entry = key === null ? undefined : this.cache!.lookup(key, context);
+    let masked: string | undefined;
+    if (entry) {
+      masked = maskCardNumbers(text);
+      const reused = await decider.reuse(entry, masked);
+      if (reused) return isRefusal(reused) ? reused : [reused];
+    }
     const facts = await decider.analyze(text);
     if (isRefusal(facts)) return facts;
     if (this.host.assumedRole && facts.some(leavesRole)) {
@@ -261,6 +283,10 @@ export class ClientFlow {
         };
       }
       out.push(carried);
+      if (key !== null && verdict.statements.length === 1 && carried === resolved) {
+        if (cacheable(carried))
+          this.cache!.store(key, context, carried, masked ?? maskCardNumbers(text));
+      }
       // DEALLOCATE and DISCARD drop statements this session cannot name; forget them all.
       if (/^(DEALLOCATE|DISCARD)/.test(statement.facts.commandTag)) {
         state.forgetStatements('predicted');

@@ -10,7 +10,9 @@ import type { Logger } from '../logger.js';
 import type { Decider, DecisionResult, PolicyInput } from '../policy/types.js';
 import type { StatementFacts } from '../sql/types.js';
 import { noticeResponse } from '../wire/index.js';
+import { reusedDecision, reusedFacts, statementText, type CacheEntry } from './decision-cache.js';
 import type { GatewayOptions } from './options.js';
+import type { ExecutableStatement } from './results.js';
 
 /** An error the client receives instead of running a statement. */
 export interface Refusal {
@@ -124,6 +126,53 @@ export class StatementDecider {
     if ('code' in result) this.counts.refused++;
     else this.counts.allowed++;
     return result;
+  }
+
+  /**
+   * Reuses a cached decision for a statement that differs from the cached one only in compared
+   * values. It is recorded as a decision of its own (fresh ids, the new text) that names the
+   * decision it was derived from, whose record holds the full policy input. Undefined when the
+   * entry does not fit the text after all (then the statement is decided afresh).
+   */
+  async reuse(
+    entry: CacheEntry,
+    maskedText: string,
+  ): Promise<ExecutableStatement | Refusal | undefined> {
+    const text = statementText(entry, maskedText);
+    if (text === undefined) return undefined;
+    if (this.options.audit.failed) {
+      return { code: '42501', message: 'statement refused: the audit trail cannot be written' };
+    }
+    const cached = entry.statement;
+    const id = this.newStatementId();
+    const decision = reusedDecision(cached.decision, `d-${randomUUID()}`);
+    const facts = reusedFacts(cached.facts, text);
+    try {
+      await this.audit('decision', {
+        statement_id: id,
+        text,
+        fingerprint: facts.fingerprint,
+        statement_kind: facts.kind,
+        tables: facts.tables.map((t) => `${t.schema}.${t.name}`),
+        protocol: entry.protocol,
+        in_transaction: entry.inTransaction,
+        decision: {
+          id: decision.id,
+          allow: decision.allow,
+          reasons: decision.reasons,
+          mask: decision.mask,
+          approval: null,
+        },
+        cached_from: cached.decision.id,
+        bundle: decision.bundle,
+        eval_micros: 0,
+      });
+    } catch (err) {
+      this.logger.error({ err }, 'audit append failed; refusing statement');
+      return { code: '42501', message: 'statement refused: the audit trail cannot be written' };
+    }
+    this.counts.allowed++;
+    return { ...cached, id, facts, decision };
   }
 
   private async decideOne(

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { MaskerFactory } from '../masking/types.js';
 import type { ApprovalGiven, ApprovalRequest, Decider } from '../policy/types.js';
 import type { StatementAnalyzer } from '../sql/types.js';
+import type { DecisionCacheOptions } from './decision-cache.js';
 
 /** What a person decided about a held statement. */
 export type ApprovalOutcome =
@@ -105,6 +106,11 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Largest message accepted from a client or upstream; default 64 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Reuse of decisions for statements that differ only in compared values (see
+   * docs/gateway.md); on by default, `false` decides every statement afresh.
+   */
+  decisionCache?: DecisionCacheOptions | false;
 }
 
 /** A running gateway. */
