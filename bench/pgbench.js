@@ -194,7 +194,8 @@ async function startPgbouncer(pg, stops) {
       'pool_mode = session',
       `max_client_conn = 200`,
       `default_pool_size = ${clients + 4}`,
-      'max_prepared_statements = 100',
+      // No max_prepared_statements: session pooling keeps each client's prepared statements on
+      // its own server connection, and PgBouncer before 1.21 refuses the unknown setting.
       `logfile = ${path.join(dir, 'pgbouncer.log')}`,
       '',
     ].join('\n'),
@@ -215,7 +216,10 @@ async function startPgbouncer(pg, stops) {
     if (await canConnect(port)) return port;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  console.error('pgbouncer did not start; measured without it');
+  const log = await readFile(path.join(dir, 'pgbouncer.log'), 'utf8').catch(() => '');
+  console.error(
+    `pgbouncer did not start; measured without it\n${log.split('\n').slice(-5).join('\n')}`,
+  );
   return null;
 }
 

@@ -28,7 +28,7 @@ for (const [name, file, parse] of [
   ['pgbench', 'pgbench.js', parsePgbench],
   ['policy', 'policy.mjs', parsePolicy],
   ['audit', 'audit.mjs', parseAudit],
-  ['masking', 'masking.mjs', parseGeneric],
+  ['masking', 'masking.mjs', parseMasking],
 ]) {
   const script = path.join(here, file);
   if (!wanted(name) || !existsSync(script)) continue;
@@ -142,6 +142,33 @@ function parseAudit(stdout) {
   const strict = /strict +(\d+) triples\/s/.exec(stdout);
   if (batched) out.push(['throughput, batched', `${batched[1]} triples/s`]);
   if (strict) out.push(['throughput, strict (fsync per write)', `${strict[1]} triples/s`]);
+  return out;
+}
+
+function parseMasking(stdout) {
+  let m;
+  try {
+    m = JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+  } catch {
+    return [];
+  }
+  if (!m?.ms) return [];
+  const ms = (x) => `${Number(x).toFixed(0)} ms`;
+  // Keys as the script names them (direct: PostgreSQL alone; plain: through the gateway with
+  // nothing masked; masked: with masks), so a key added later still shows.
+  const times = Object.entries(m.ms).map(([k, v]) => `${k} ${ms(v)}`);
+  const out = [
+    [`relay of ${m.rows} rows, median`, times.join(', ')],
+    ['masked relay / unmasked relay (target <= 1.3)', Number(m.ratio).toFixed(2)],
+  ];
+  const fp = Object.entries(m.fp ?? {});
+  if (fp.length > 0) {
+    const worst = fp.reduce((a, b) => (b[1] > a[1] ? b : a));
+    out.push([
+      `card detector false positives, worst of ${fp.length} kinds`,
+      `${(worst[1] * 100).toFixed(2)} % (${worst[0]})`,
+    ]);
+  }
   return out;
 }
 

@@ -227,7 +227,12 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
       analyzer,
       decider: () => engine.decider(),
       audit,
-      masker: createMaskerFactory({ hmacKey, backstop: config.masking.backstop }),
+      masker: createMaskerFactory({
+        hmacKey,
+        backstop: config.masking.backstop,
+        binary: config.masking.binary,
+        unknownLineage: config.masking.unknown_lineage,
+      }),
       approvals,
       logger: log,
       maxMessageBytes: config.listen.max_message_bytes,

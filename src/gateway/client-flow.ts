@@ -43,6 +43,8 @@ import type { ProtocolState } from './state.js';
 /** What an analyzer with a catalog offers besides analysis (src/sql's does). */
 interface CatalogNames {
   columnName(database: string, oid: number, attnum: number): string | undefined;
+  /** Loads the snapshot when it was dropped (after DDL), so columnName can answer. */
+  catalog?(database: string): Promise<unknown>;
 }
 
 /** Text upstream fails to parse: the stand-in for a refused statement. */
@@ -64,16 +66,49 @@ export interface ClientFlowHost {
   terminate(): void;
 }
 
-// Statements that change or reset the current role (DISCARD ALL and RESET ALL do too).
-const ROLE_CHANGE = new RegExp(
-  String.raw`^\s*(?:(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?` +
-    String.raw`(?:ROLE|SESSION\s+AUTHORIZATION)\b|RESET\s+ALL\b|DISCARD\s+ALL\b)`,
-  'i',
-);
+/** Settings whose change would undo the role pgwarden assumed. */
+const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
 
-/** True when a statement would undo the role the session assumed for defence in depth. */
+/**
+ * True when a statement would undo the role the session assumed for defence in depth: SET or
+ * RESET of the role or session authorization, RESET ALL (no setting named), DISCARD ALL, or a
+ * call of set_config (its setting is a value, which the facts do not carry).
+ */
 function leavesRole(facts: StatementFacts): boolean {
-  return ROLE_CHANGE.test(facts.text) || facts.functions.some((f) => /(^|\.)set_config$/.test(f));
+  if (facts.kind === 'set' || facts.kind === 'reset') {
+    if (facts.handle === undefined || ROLE_SETTINGS.has(facts.handle)) return true;
+  }
+  if (facts.commandTag === 'DISCARD ALL') return true;
+  return facts.functions.some((f) => f === 'set_config' || f.endsWith('.set_config'));
+}
+
+/** Kinds of statement that change the catalog once they run (as src/sql classifies them). */
+function isDdl(kind: string): boolean {
+  return (
+    kind.startsWith('create') ||
+    kind === 'alter' ||
+    kind === 'drop' ||
+    kind === 'import_foreign_schema' ||
+    kind === 'comment'
+  );
+}
+
+/**
+ * True when a statement may change search_path: SET or RESET of it, RESET ALL, DISCARD ALL, or
+ * set_config (whose setting is a value the facts do not carry).
+ */
+function changesPath(facts: StatementFacts): boolean {
+  return (
+    setsPath(facts) || facts.functions.some((f) => f === 'set_config' || f.endsWith('.set_config'))
+  );
+}
+
+/** True for the statements that change search_path by their kind alone (not set_config). */
+function setsPath(facts: StatementFacts): boolean {
+  if (facts.kind === 'set' || facts.kind === 'reset') {
+    return facts.handle === undefined || facts.handle === 'search_path';
+  }
+  return facts.commandTag === 'DISCARD ALL';
 }
 
 /** Handles client messages in order; returns a promise when a decision must be awaited. */
@@ -110,7 +145,7 @@ export class ClientFlow {
         return this.skipToSync ? undefined : this.close(msg);
       case Frontend.Sync:
         this.skipToSync = false;
-        this.host.state.slots.push({ kind: 'sync' });
+        this.host.state.push({ kind: 'sync' });
         return this.host.sendUpstream(msg.raw);
       case Frontend.Flush:
       case Frontend.CopyData:
@@ -137,14 +172,15 @@ export class ClientFlow {
     if (isRefusal(statements)) return this.refuseQuery(statements);
     const runs = statements.map((s) => new StatementRun(s, this.host.runContext));
     const { state } = this.host;
-    state.slots.push({ kind: 'query', runs, index: 0 });
+    this.noteEffects(statements);
+    state.push({ kind: 'query', runs, index: 0 });
     for (const s of statements)
       state.inTransaction = transactionAfter(s.facts.text, state.inTransaction);
     this.host.sendUpstream(msg.raw);
   }
 
   private refuseQuery(refusal: Refusal): void {
-    this.host.state.slots.push({ kind: 'query', runs: [], index: 0, refusal });
+    this.host.state.push({ kind: 'query', runs: [], index: 0, refusal });
     this.host.sendUpstream(queryMessage(REFUSED_SQL));
   }
 
@@ -160,12 +196,12 @@ export class ClientFlow {
     }
     const statement = { name, statements };
     state.predictedStatements.set(name, statement);
-    state.slots.push({ kind: 'parse', statement });
+    state.push({ kind: 'parse', statement });
     this.host.sendUpstream(msg.raw);
   }
 
   private refuseExtended(name: string, refusal: Refusal): void {
-    this.host.state.slots.push({ kind: 'parse', statement: { name, statements: [] }, refusal });
+    this.host.state.push({ kind: 'parse', statement: { name, statements: [] }, refusal });
     this.host.sendUpstream(parseMessage(name, REFUSED_SQL));
     this.skipToSync = true;
   }
@@ -179,13 +215,17 @@ export class ClientFlow {
       resultFormats: bind.resultFormats,
     };
     state.predictedPortals.set(bind.portal, portal);
-    state.slots.push({ kind: 'bind', portal, statementName: bind.statement });
+    state.push({ kind: 'bind', portal, statementName: bind.statement });
     this.host.sendUpstream(msg.raw);
   }
 
   private describe(msg: WireMessage): void {
     const { target, name } = parseTarget(msg.body);
-    this.host.state.slots.push({ kind: 'describe', target, name, swallow: false });
+    const { state } = this.host;
+    const described =
+      target === 'S' ? state.predictedStatements.get(name) : state.predictedPortals.get(name);
+    if (described) described.described = true;
+    state.push({ kind: 'describe', target, name, swallow: false });
     this.host.sendUpstream(msg.raw);
   }
 
@@ -194,7 +234,7 @@ export class ClientFlow {
     const { state } = this.host;
     if (target === 'S') state.predictedStatements.delete(name);
     else state.predictedPortals.delete(name);
-    state.slots.push({ kind: 'close', target, name });
+    state.push({ kind: 'close', target, name });
     this.host.sendUpstream(msg.raw);
   }
 
@@ -219,15 +259,46 @@ export class ClientFlow {
       prepared.statements[0] = resolved;
     }
     const run = new StatementRun(statement, this.host.runContext);
-    if (run.needsMasking) {
+    const known = portal.described || prepared.described;
+    if (run.needsMasking || (run.scans && !known)) {
       // The masker needs the portal's columns; ask for them and keep the answer to ourselves.
-      state.slots.push({ kind: 'describe', target: 'P', name: portalName, swallow: true });
+      state.push({ kind: 'describe', target: 'P', name: portalName, swallow: true });
       this.host.sendUpstream(describeMessage('P', portalName));
     }
-    state.slots.push({ kind: 'execute', run, portal, checked: false });
+    state.push({ kind: 'execute', run, portal, checked: false });
+    if (statement) this.noteEffects([statement]);
     if (statement)
       state.inTransaction = transactionAfter(statement.facts.text, state.inTransaction);
     this.host.sendUpstream(msg.raw);
+  }
+
+  /** Notes what forwarded statements change for later ones: search_path, the catalog. */
+  private noteEffects(statements: ExecutableStatement[]): void {
+    const { state } = this.host;
+    for (const { facts } of statements) {
+      if (changesPath(facts)) state.changePath();
+      if (isDdl(facts.kind)) state.ddlSent = true;
+    }
+  }
+
+  /**
+   * Waits until a search_path change sent earlier is reported, so the next statement is analysed
+   * against the schemas it will really use. A change in the same pipeline with no Sync after it
+   * cannot be waited for (upstream answers only at Sync): refused.
+   */
+  private async settlePath(): Promise<Refusal | undefined> {
+    const change = this.host.state.pathChange;
+    if (!change) return undefined;
+    if (change.slot) {
+      await change.settled;
+      return undefined;
+    }
+    return {
+      code: '0A000',
+      message:
+        'statement refused: search_path changed earlier in this pipeline; send Sync before ' +
+        'statements that depend on it',
+    };
   }
 
   /** A decision is reused only while its decider (bundle) and transaction state still hold. */
@@ -243,8 +314,11 @@ export class ClientFlow {
     protocol: 'simple' | 'extended',
   ): Promise<ExecutableStatement[] | Refusal> {
     const { decider, state } = this.host;
+    const unsettled = await this.settlePath();
+    if (unsettled) return unsettled;
     const key = this.cache ? statementKey(text) : null;
     const context: CacheContext = {
+      searchPath: state.searchPath?.join(',') ?? '',
       decider: this.host.options.decider(),
       inTransaction: state.inTransaction,
       protocol,
@@ -257,8 +331,18 @@ export class ClientFlow {
       const reused = await decider.reuse(entry, masked);
       if (reused) return isRefusal(reused) ? reused : [reused];
     }
-    const facts = await decider.analyze(text);
+    const facts = await decider.analyze(text, state.searchPath);
     if (isRefusal(facts)) return facts;
+    const pathAt = facts.findIndex(setsPath);
+    if (pathAt >= 0 && pathAt < facts.length - 1) {
+      // The statements after it would be analysed against the old schemas.
+      return {
+        code: '0A000',
+        message:
+          'statement refused: a change of search_path must be the last statement of its ' +
+          'query string',
+      };
+    }
     if (this.host.assumedRole && facts.some(leavesRole)) {
       return {
         code: '42501',
@@ -284,8 +368,14 @@ export class ClientFlow {
       }
       out.push(carried);
       if (key !== null && verdict.statements.length === 1 && carried === resolved) {
-        if (cacheable(carried))
-          this.cache!.store(key, context, carried, masked ?? maskCardNumbers(text));
+        // Keyed by what actually decided, in case the bundle or state moved during analysis.
+        const decided = {
+          ...context,
+          decider: carried.decider,
+          inTransaction: carried.inTransaction,
+        };
+        const whole = masked ?? maskCardNumbers(text);
+        if (cacheable(carried)) this.cache!.store(key, decided, carried, whole);
       }
       // DEALLOCATE and DISCARD drop statements this session cannot name; forget them all.
       if (/^(DEALLOCATE|DISCARD)/.test(statement.facts.commandTag)) {
@@ -304,6 +394,16 @@ export class ClientFlow {
     const analyzer = this.host.options.analyzer as Partial<CatalogNames>;
     if (typeof analyzer.columnName === 'function') {
       const lookup = analyzer.columnName.bind(analyzer);
+      try {
+        await analyzer.catalog?.(database);
+      } catch {
+        return {
+          code: '42501',
+          message:
+            'statement refused: columns to mask could not be resolved ' +
+            `(decision ${statement.decision.id})`,
+        };
+      }
       return { ...statement, columnName: (oid, attr) => lookup(database, oid, attr) };
     }
     const tables = statement.facts.tables.map((t) => `${t.schema}.${t.name}`);

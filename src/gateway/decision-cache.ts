@@ -32,6 +32,8 @@ export interface CacheContext {
   protocol: 'simple' | 'extended';
   /** Catalog generation (bumped when DDL commits anywhere in the gateway). */
   generation: number;
+  /** The session's search_path as reported by upstream ('' while the initial one). */
+  searchPath: string;
 }
 
 /** One cached decision. */
@@ -85,6 +87,7 @@ export class DecisionCache {
       entry.inTransaction !== context.inTransaction ||
       entry.protocol !== context.protocol ||
       entry.generation !== context.generation ||
+      entry.searchPath !== context.searchPath ||
       entry.expires <= Date.now()
     ) {
       this.stats.misses++;
@@ -119,11 +122,6 @@ export class DecisionCache {
       prefix: at,
       suffix,
     });
-  }
-
-  /** Forgets every entry (the search_path changed). */
-  clear(): void {
-    this.entries.clear();
   }
 }
 

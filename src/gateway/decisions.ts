@@ -68,11 +68,13 @@ export class StatementDecider {
   }
 
   /** Analyses `text`, or returns the refusal for text that cannot be analysed. */
-  async analyze(text: string): Promise<StatementFacts[] | Refusal> {
+  async analyze(text: string, searchPath?: string[]): Promise<StatementFacts[] | Refusal> {
     try {
-      return await this.options.analyzer.analyze(text, {
-        database: this.session.upstreamDatabase,
-      });
+      const context = { database: this.session.upstreamDatabase };
+      return await this.options.analyzer.analyze(
+        text,
+        searchPath ? { ...context, searchPath } : context,
+      );
     } catch (err) {
       // Not analysable means not decidable: refused, and recorded as a denial. The text stays
       // out of the record, since card-number literals in it could not be masked.

@@ -6,18 +6,6 @@
  */
 import type { ExecutableStatement } from './results.js';
 
-// DECLARE name [BINARY] [ASENSITIVE|INSENSITIVE] [[NO] SCROLL] CURSOR ... / PREPARE name [(types)]
-const DECLARE = /^\s*DECLARE\s+("(?:[^"]|"")+"|[^\s"(;]+)/i;
-const PREPARE = /^\s*PREPARE\s+("(?:[^"]|"")+"|[^\s"(;]+)/i;
-// FETCH/MOVE [direction] [FROM|IN] name: the cursor is the last name. EXECUTE name [(args)].
-const FETCH = /^\s*(?:FETCH|MOVE)\b[\s\S]*?("(?:[^"]|"")+"|[^\s";]+)\s*;?\s*$/i;
-const EXECUTE = /^\s*EXECUTE\s+("(?:[^"]|"")+"|[^\s"(;]+)/i;
-
-/** Normalises an SQL identifier: quoted keeps its case, unquoted folds to lower case. */
-function identifier(raw: string): string {
-  return raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw.toLowerCase();
-}
-
 /** Remembers masked DECLAREs and PREPAREs of one session by name. */
 export class NamedResults {
   private readonly cursors = new Map<string, ExecutableStatement>();
@@ -28,24 +16,30 @@ export class NamedResults {
    * to run: a FETCH or EXECUTE of a masked name gets that name's masks and lineage added.
    */
   apply(statement: ExecutableStatement): ExecutableStatement {
-    const text = statement.facts.text;
-    const declared = DECLARE.exec(text) ?? null;
-    if (declared) {
-      this.cursors.set(identifier(declared[1]!), statement);
-      return statement;
+    // The analyzer names the cursor or prepared statement as PostgreSQL resolves it (unquoted
+    // names folded to lower case), so `FETCH "Cur"` finds `DECLARE "Cur"` and no other.
+    const { kind, handle } = statement.facts;
+    if (handle === undefined) return statement;
+    switch (kind) {
+      case 'declare':
+        this.cursors.set(handle, statement);
+        return statement;
+      case 'prepare':
+        this.prepared.set(handle, statement);
+        return statement;
+      case 'close':
+        this.cursors.delete(handle);
+        return statement;
+      case 'deallocate':
+        this.prepared.delete(handle);
+        return statement;
     }
-    const prepared = PREPARE.exec(text);
-    if (prepared) {
-      this.prepared.set(identifier(prepared[1]!), statement);
-      return statement;
-    }
-    const fetch = /^\s*(FETCH|MOVE)\b/i.test(text) ? FETCH.exec(text) : null;
-    const source = fetch
-      ? this.cursors.get(identifier(fetch[1]!))
-      : (() => {
-          const executed = EXECUTE.exec(text);
-          return executed ? this.prepared.get(identifier(executed[1]!)) : undefined;
-        })();
+    const source =
+      kind === 'fetch'
+        ? this.cursors.get(handle)
+        : kind === 'execute'
+          ? this.prepared.get(handle)
+          : undefined;
     if (!source || Object.keys(source.decision.mask).length === 0) return statement;
     return {
       ...statement,

@@ -4,7 +4,7 @@
  * refusals replace the stand-in's syntax error, and the confirmed statement and portal state is
  * kept. Messages the gateway does not change are returned as the bytes upstream sent.
  */
-import { maskCardNumbers } from '../masking/index.js';
+import { maskCardNumbers, maskNotificationResponse } from '../masking/index.js';
 import {
   Backend,
   errorResponse,
@@ -23,7 +23,13 @@ export class ResponseFlow {
   /** True from an error in extended mode until the ReadyForQuery that answers Sync. */
   private skipping = false;
 
-  constructor(private readonly state: ProtocolState) {}
+  constructor(
+    private readonly state: ProtocolState,
+    /** Called when DDL has run outside a transaction block or its transaction committed. */
+    private readonly onCatalogChanged: () => void = () => undefined,
+    /** Whom `$user` in search_path names: the role the session runs as upstream. */
+    private readonly pathUser: () => string = () => '',
+  ) {}
 
   /** Handles one upstream message. Throws ResultError when the result cannot go out safely. */
   handle(msg: WireMessage): Buffer | null {
@@ -72,9 +78,15 @@ export class ResponseFlow {
         // While upstream skips to Sync it ignores Query messages too, so only Sync answers.
         while (this.state.slots.length > 0) {
           const done = this.state.slots.shift()!;
+          this.state.answered(done);
           if (done.kind === 'sync' || (done.kind === 'query' && !this.skipping)) break;
         }
         this.skipping = false;
+        if (status === 'I' && this.state.ddlSent) {
+          // Committed (or rolled back, which costs only a reload): the catalog may differ now.
+          if (this.state.slots.length === 0) this.state.ddlSent = false;
+          this.onCatalogChanged();
+        }
         this.state.ready(status);
         return msg.raw;
       }
@@ -84,14 +96,27 @@ export class ResponseFlow {
         return msg.raw;
       case Backend.NoticeResponse:
         return scrubbed(msg);
-      case Backend.CopyDone:
       case Backend.ParameterStatus:
+        this.parameterStatus(msg.body);
+        return msg.raw;
+      case Backend.CopyDone:
       case Backend.NotificationResponse:
+        // Any statement can put a card number in a payload: pg_notify('ch', pan).
+        return maskNotificationResponse(msg.raw);
       case Backend.FunctionCallResponse:
         return msg.raw;
       default:
         throw unexpected(msg);
     }
+  }
+
+  /** PostgreSQL 18 reports search_path changes; later statements are analysed against them. */
+  private parameterStatus(body: Buffer): void {
+    // Name and value, each NUL-terminated; only search_path matters here.
+    const end = body.indexOf(0);
+    if (end !== 'search_path'.length || body.toString('latin1', 0, end) !== 'search_path') return;
+    const value = body.toString('utf8', end + 1, body.indexOf(0, end + 1));
+    this.state.searchPath = parseSearchPath(value, this.pathUser());
   }
 
   private runOf(slot: Slot | undefined, msg: WireMessage): StatementRun {
@@ -111,7 +136,7 @@ export class ResponseFlow {
     if (slot?.kind !== 'query') throw unexpected(msg);
     const run = slot.runs[slot.index];
     if (!run) throw unexpected(msg);
-    if (run.needsMasking) run.describe(parseRowDescription(msg.body));
+    if (run.scans) run.describe(parseRowDescription(msg.body));
     return msg.raw;
   }
 
@@ -125,10 +150,13 @@ export class ResponseFlow {
     // Parsed only for a statement that masks: the hot path never needs the fields.
     if (fieldsBody && slot.target === 'S') {
       const statement = this.state.committedStatements.get(slot.name);
-      if (statement && masks(statement)) statement.fields = parseRowDescription(fieldsBody);
+      if (statement && (this.state.scanRows || masks(statement))) {
+        statement.fields = parseRowDescription(fieldsBody);
+      }
     } else if (fieldsBody) {
       const portal = this.state.committedPortals.get(slot.name);
-      if (portal && (slot.swallow || (portal.statement && masks(portal.statement)))) {
+      const wanted = slot.swallow || this.state.scanRows;
+      if (portal && (wanted || (portal.statement && masks(portal.statement)))) {
         portal.fields = parseRowDescription(fieldsBody);
       }
     }
@@ -171,6 +199,7 @@ export class ResponseFlow {
     this.skipping = true;
     while (this.state.slots.length > 0 && this.state.slots[0]!.kind !== 'sync') {
       const dropped = this.state.slots.shift()!;
+      this.state.answered(dropped);
       // A failed Parse of the unnamed statement has dropped the old one.
       if (dropped.kind === 'parse' && dropped.statement.name === '') {
         this.state.committedStatements.delete('');
@@ -192,13 +221,16 @@ export class ResponseFlow {
         '08P01',
       );
     }
-    if (slot.run.needsMasking) {
+    if (slot.run.scans) {
       const fields =
         committed.fields ??
         (committed.statement?.fields &&
           withFormats(committed.statement.fields, committed.resultFormats));
-      if (!fields) throw new ResultError('result columns unknown; cannot mask', '42501');
-      slot.run.describe(fields);
+      if (fields) slot.run.describe(fields);
+      // Without fields a masked result cannot go out; a scanned one fails at its first row.
+      else if (slot.run.needsMasking) {
+        throw new ResultError('result columns unknown; cannot mask', '42501');
+      }
     }
     slot.checked = true;
   }
@@ -231,4 +263,18 @@ function unexpected(msg: WireMessage): ResultError {
     `unexpected upstream message '${String.fromCharCode(msg.type)}' for the session state`,
     '08P01',
   );
+}
+
+/** Splits a search_path setting into schema names: unquoted names fold, `$user` resolves. */
+export function parseSearchPath(setting: string, user: string): string[] {
+  const out: string[] = [];
+  // Schema names are separated by commas outside double quotes.
+  for (const part of setting.match(/(?:"(?:[^"]|"")*"|[^,])+/g) ?? []) {
+    let name = part.trim();
+    if (name === '') continue;
+    if (name.startsWith('"') && name.endsWith('"')) name = name.slice(1, -1).replace(/""/g, '"');
+    else name = name.toLowerCase();
+    out.push(name === '$user' ? user : name);
+  }
+  return out;
 }

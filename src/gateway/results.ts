@@ -9,6 +9,9 @@ import type { Logger } from '../logger.js';
 import type { MaskerFactory, ResultField, RowMasker } from '../masking/types.js';
 import type { DecidedStatement, StatementDecider } from './decisions.js';
 
+/** Type byte of CopyData. */
+const COPY_DATA = 0x64;
+
 /** Session-wide things every run needs. */
 export interface RunContext {
   decider: StatementDecider;
@@ -44,18 +47,24 @@ export class StatementRun {
   private finished = false;
   /** True when the decision masks columns, so rows cannot go out before fields are known. */
   readonly needsMasking: boolean;
+  /**
+   * True when a masker is configured: then every row of every result passes through it, so the
+   * card-number backstop sees what lineage did not mark (a user function's output, a view).
+   */
+  readonly scans: boolean;
 
   constructor(
     readonly statement: ExecutableStatement | undefined,
     private readonly context: RunContext,
   ) {
     this.needsMasking = !!statement && Object.keys(statement.decision.mask).length > 0;
+    this.scans = !!statement && !!context.masker;
   }
 
   /** The result's columns are known (RowDescription, or a Describe earlier). */
   describe(fields: ResultField[]): void {
     this.fields = fields;
-    if (!this.needsMasking || !this.statement) return;
+    if (!this.scans || !this.statement) return;
     const factory = this.context.masker;
     if (!factory) throw new ResultError('masking is required but not configured', '42501');
     const columnName = this.statement.columnName ?? (() => undefined);
@@ -76,9 +85,11 @@ export class StatementRun {
   row(message: Buffer): Buffer {
     // Rows of a statement nobody decided (an empty analysis) never go out.
     if (!this.statement) throw new ResultError('rows of an undecided statement', '42501');
-    if (this.needsMasking) {
+    if (this.scans) {
+      // COPY output has no RowDescription: the masker scans its CopyData as text.
+      if (!this.masker && message[0] === COPY_DATA && !this.needsMasking) this.describe([]);
       if (!this.masker) throw new ResultError('rows arrived before their description', '42501');
-      if (this.masker.active) message = this.masker.transformRow(message);
+      if (this.masker.active) message = this.transform(this.masker, message);
     }
     this.rows++;
     this.bytes += message.length;
@@ -91,6 +102,16 @@ export class StatementRun {
       throw new ResultError(`byte limit of ${decision.byteLimit} exceeded`, '54000');
     }
     return message;
+  }
+
+  private transform(masker: RowMasker, message: Buffer): Buffer {
+    try {
+      return masker.transformRow(message);
+    } catch (err) {
+      // A row the masker cannot read is never passed on unmasked.
+      this.context.logger.warn({ err }, 'row could not be masked');
+      throw new ResultError(`result cannot be masked: ${(err as Error).message}`, '42501');
+    }
   }
 
   /** Whether a RowDescription has been seen for this run. */

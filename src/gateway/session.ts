@@ -77,8 +77,17 @@ export class Session {
     );
     this.runContext = { decider: this.decider, masker: options.masker, logger };
     this.clientFlow = new ClientFlow(this);
-    this.responses = new ResponseFlow(this.state);
+    this.responses = new ResponseFlow(
+      this.state,
+      () => {
+        // Facts and cached decisions derived from the old catalog no longer apply anywhere.
+        options.analyzer.invalidate?.(facts.upstreamDatabase);
+        catalog.generation++;
+      },
+      () => this.assumedRole ?? options.upstream.user,
+    );
     this.state.ready(upstream.status);
+    this.state.scanRows = !!options.masker;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 

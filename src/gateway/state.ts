@@ -18,6 +18,8 @@ export interface PreparedStatement {
   statements: ExecutableStatement[];
   /** Fields from a Describe of the statement (formats all text). */
   fields?: ResultField[];
+  /** The client sent Describe for it, so its fields will be known before rows arrive. */
+  described?: boolean;
 }
 
 /** A portal: a bound statement with its result formats. */
@@ -27,6 +29,8 @@ export interface Portal {
   statement: PreparedStatement | undefined;
   resultFormats: number[];
   fields?: ResultField[];
+  /** The client sent Describe for it (see PreparedStatement.described). */
+  described?: boolean;
 }
 
 /** What one message sent upstream will produce, in order. */
@@ -44,6 +48,18 @@ export type Slot =
   | { kind: 'close'; target: 'S' | 'P'; name: string }
   | { kind: 'sync' };
 
+/**
+ * A change of search_path sent upstream whose outcome is not known yet. PostgreSQL reports the
+ * new value (ParameterStatus, PostgreSQL 18) just before the ReadyForQuery that answers `slot`,
+ * the first Sync or Query sent after the change; until then later statements cannot be analysed
+ * against the right schemas.
+ */
+export interface PathChange {
+  slot: Slot | null;
+  settled: Promise<void>;
+  settle: () => void;
+}
+
 /** Both views of the session's statements and portals. */
 export class ProtocolState {
   /** As they will be once upstream has processed everything sent (used for decisions). */
@@ -54,6 +70,8 @@ export class ProtocolState {
   readonly committedPortals = new Map<string, Portal>();
   /** Responses still expected, oldest first. */
   readonly slots: Slot[] = [];
+  /** A masker is configured: fields of every result are kept so every row can be scanned. */
+  scanRows = false;
   /** Transaction status from the last ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed. */
   status: 'I' | 'T' | 'E' = 'I';
 
@@ -64,6 +82,40 @@ export class ProtocolState {
    * side resets it from ReadyForQuery whenever no answer is outstanding.
    */
   inTransaction = false;
+
+  /**
+   * The session's search_path as upstream last reported it after start (schema names, `$user`
+   * resolved); undefined while it is the one the session started with.
+   */
+  searchPath: string[] | undefined;
+  /** The pending search_path change, if any. */
+  pathChange: PathChange | null = null;
+  /** DDL was sent since the last ReadyForQuery outside a transaction block. */
+  ddlSent = false;
+
+  /** Marks a search_path change just forwarded; the next Sync or Query settles it. */
+  changePath(): void {
+    if (this.pathChange && this.pathChange.slot === null) return;
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.pathChange = { slot: null, settled, settle };
+  }
+
+  /** Queues the slot of a message sent upstream. */
+  push(slot: Slot): void {
+    this.slots.push(slot);
+    if (this.pathChange?.slot === null && (slot.kind === 'sync' || slot.kind === 'query')) {
+      this.pathChange.slot = slot;
+    }
+  }
+
+  /** A Sync or Query slot is answered (or dropped): a change it settles is now known. */
+  answered(slot: Slot): void {
+    if (this.pathChange && this.pathChange.slot === slot) {
+      this.pathChange.settle();
+      this.pathChange = null;
+    }
+  }
 
   /** Records the status of a ReadyForQuery. */
   ready(status: 'I' | 'T' | 'E'): void {

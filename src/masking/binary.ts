@@ -1,19 +1,19 @@
 /**
- * Reading result values as text for the card-number backstop, and writing masked values back in
- * the column's type and format. PostgreSQL's binary send formats (extended protocol, format 1)
+ * Reading result values as text for the card-number backstop. PostgreSQL's binary send formats (extended protocol, format 1)
  * are decoded where a type can carry a card number in a form a byte scan would miss: `int8` is
  * eight big-endian bytes, `numeric` base-10000 digit words, `float8` an IEEE double (exact up to
  * 2^53, so every 15- and most 16-digit numbers), and arrays of those hold them as elements.
  */
 
-/** Type OIDs whose text and binary forms are the same UTF-8 bytes. */
+/** Type OIDs whose text and binary forms are the same UTF-8 bytes (text, char, json, xml...). */
 export const TEXT_LIKE = new Set([25, 1043, 1042, 19, 705, 18, 114, 142]);
-/** Type OIDs the backstop reads from binary (beyond the text-like ones). */
+// Type OIDs the backstop reads from binary (beyond the text-like ones).
 const INT8 = 20;
 const NUMERIC = 1700;
 const FLOAT8 = 701;
 const JSONB = 3802;
-/** Array types whose elements the backstop reads: text, varchar, bpchar, int8, numeric, float8, json, jsonb. */
+// Arrays whose elements the backstop reads: text, varchar, bpchar, int8, numeric, float8, json,
+// jsonb.
 const ARRAYS = new Set([1009, 1015, 1014, 1016, 1231, 1022, 199, 3807]);
 
 /**

@@ -10,5 +10,12 @@ export {
   resolveMethod,
   type MaskMethod,
 } from './methods.js';
-export { findCardNumbers, maskCardNumbers } from './detect.js';
+export {
+  CARD_NUMBER_TOKEN,
+  findCardNumbers,
+  isCardDigits,
+  maskCardNumbers,
+  maskCardNumbersInJson,
+} from './detect.js';
+export { maskNotificationResponse } from './messages.js';
 export type { MaskerFactory, MaskStats, ResultField, RowMasker } from './types.js';

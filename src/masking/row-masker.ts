@@ -126,6 +126,13 @@ class DataRowMasker implements RowMasker {
     // NULL) and the value's bytes. Replacements are collected first, then the new message is
     // written into one buffer: most rows change in a column or two.
     const count = message.readInt16BE(5);
+    // A row that does not match its description cannot be masked by column: never pass it on.
+    if (count !== this.fields.length) {
+      throw new PgwardenError(
+        'ERR_PROTOCOL',
+        `DataRow has ${count} columns, its RowDescription ${this.fields.length}`,
+      );
+    }
     let offset = 7;
     let changes: Change[] | null = null;
     let size = message.length;
@@ -134,10 +141,17 @@ class DataRowMasker implements RowMasker {
       const start = offset + 4;
       const end = length < 0 ? start : start + length;
       if (length >= 0) {
-        const value = this.#maskValue(i, message, start, end);
-        if (value !== undefined) {
-          (changes ??= []).push({ at: offset, end, value });
-          size += (value === null ? 0 : value.length) - length;
+        const plan = this.plans[i];
+        const field = this.fields[i];
+        if (plan?.method.maskInPlace && field && TEXT_LIKE.has(field.typeOid)) {
+          plan.stats.values++;
+          (changes ??= []).push({ at: offset, end, value: IN_PLACE, method: plan.method });
+        } else {
+          const value = this.#maskValue(i, message, start, end);
+          if (value !== undefined) {
+            (changes ??= []).push({ at: offset, end, value });
+            size += (value === null ? 0 : value.length) - length;
+          }
         }
       }
       offset = end;
@@ -234,11 +248,15 @@ function mayHoldCardNumber(row: Buffer, start: number, end: number): boolean {
   return false;
 }
 
+/** Marks a change whose method rewrites the copied value where it lies. */
+const IN_PLACE = Buffer.alloc(0);
+
 /** One column's new value: its length word starts at `at`, its old value ends at `end`. */
 interface Change {
   at: number;
   end: number;
   value: Buffer | null;
+  method?: MaskMethod;
 }
 
 /** Writes `message` with its changed columns into a new message of `size` bytes. */
@@ -246,7 +264,15 @@ function rewrite(message: Buffer, changes: Change[], size: number): Buffer {
   const out = Buffer.allocUnsafe(size);
   let from = 0;
   let to = 0;
-  for (const { at, end, value } of changes) {
+  for (const { at, end, value, method } of changes) {
+    if (value === IN_PLACE) {
+      // Same length: copy the column as it is and mask its bytes in the new message.
+      const start = to + (at - from) + 4;
+      to += message.copy(out, to, from, end);
+      method!.maskInPlace!(out, start, to);
+      from = end;
+      continue;
+    }
     to += message.copy(out, to, from, at);
     out.writeInt32BE(value === null ? -1 : value.length, to);
     to += 4;

@@ -97,4 +97,9 @@ export interface AnalyzeContext {
  */
 export interface StatementAnalyzer {
   analyze(text: string, context: AnalyzeContext): Promise<StatementFacts[]>;
+  /**
+   * Optional: drops what the analyzer knows of `database`'s catalog. The gateway calls it after
+   * DDL ran (its transaction committed), so the next statement sees the new tables and columns.
+   */
+  invalidate?(database: string): void;
 }

@@ -20,7 +20,7 @@ import {
 } from './support/demo.js';
 
 /** The `sh` blocks of the README section `## Tour`, in order. */
-export function tourBlocks(readme: string): string[] {
+function tourBlocks(readme: string): string[] {
   const start = readme.indexOf('\n## Tour\n');
   if (start < 0) throw new Error('README.md has no "## Tour" section');
   const end = readme.indexOf('\n## ', start + 1);

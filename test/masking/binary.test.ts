@@ -210,4 +210,11 @@ describe('row masker on binary rows', () => {
     expect(out.toString('utf8', 5)).toBe('1\t[card-number]\n');
     expect(out.readInt32BE(1)).toBe(out.length - 1);
   });
+
+  it('refuses a row with more columns than its description', () => {
+    const masker = factory({ fields: [field('a', 25, 0)], outputs: [], masks: {}, columnName });
+    expect(() => masker.transformRow(dataRow([Buffer.from('x'), Buffer.from(PAN)]))).toThrow(
+      /DataRow has 2 columns/,
+    );
+  });
 });

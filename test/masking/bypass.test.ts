@@ -3,13 +3,23 @@
 // the raw bytes the gateway sent the client (captured by a TCP tap), not on parsed rows. A
 // statement the policy refuses is a pass: nothing leaked. Escapes whose fix belongs outside
 // src/masking are `it.fails`, named after what leaks and where the fix belongs.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../../src/cli/demo/run.js';
 import { silentLogger } from '../../src/logger.js';
-import { probe, startTap, superuser, type ProbeResult, type Step, type Tap } from './support.js';
+import postgres from 'postgres';
+import {
+  captured,
+  leaks,
+  probe,
+  startTap,
+  superuser,
+  type ProbeResult,
+  type Step,
+  type Tap,
+} from './support.js';
 
 let demo: RunningDemo;
 let tap: Tap;
@@ -45,6 +55,9 @@ CREATE FUNCTION leak_set() RETURNS TABLE (p text) LANGUAGE sql AS
   $$SELECT pan FROM cards WHERE id <= 3$$;
 CREATE FUNCTION noisy(i int) RETURNS int LANGUAGE plpgsql AS
   $$BEGIN RAISE NOTICE 'card %', (SELECT pan FROM cards WHERE id = i); RETURN i; END$$;
+CREATE VIEW cards_renamed AS SELECT id AS n, 'x' || pan AS number FROM cards;
+CREATE MATERIALIZED VIEW cards_mv AS
+  SELECT id, pan, encode(pan::bytea, 'base64') AS b64 FROM cards;
 CREATE SCHEMA evil;
 CREATE VIEW evil.cards AS SELECT * FROM public.cards;
 GRANT USAGE ON SCHEMA evil TO pgwarden_gateway;
@@ -65,13 +78,12 @@ beforeAll(async () => {
   tap = await startTap(demo.info.gateway);
 }, 180_000);
 
+// BYPASS_REPORT=<file> writes each case's outcome, errors and rows there, to review by hand
+// which shapes the policy refuses and which it masks (docs/masking.md lists them).
 const outcomes: unknown[] = [];
 afterAll(async () => {
-  if (process.env.BYPASS_REPORT)
-    (await import('node:fs')).writeFileSync(
-      process.env.BYPASS_REPORT,
-      JSON.stringify(outcomes, null, 1),
-    );
+  const report = process.env.BYPASS_REPORT;
+  if (report) await writeFile(report, JSON.stringify(outcomes, null, 1));
   await tap?.close();
   await demo?.stop();
   await rm(stateDir, { recursive: true, force: true });
@@ -173,7 +185,8 @@ const CASES: Case[] = [
   {
     name: 'window functions',
     steps: q(
-      'SELECT first_value(pan) OVER w, lag(pan) OVER w FROM cards WHERE id <= 3 WINDOW w AS (ORDER BY id)',
+      'SELECT first_value(pan) OVER w, lag(pan) OVER w FROM cards WHERE id <= 3 ' +
+        'WINDOW w AS (ORDER BY id)',
     ),
   },
   // Whole-row references.
@@ -198,7 +211,8 @@ const CASES: Case[] = [
   {
     name: 'INTERSECT and EXCEPT',
     steps: q(
-      "(SELECT pan FROM cards WHERE id < 3 INTERSECT SELECT pan FROM cards WHERE id < 3) EXCEPT SELECT 'x' LIMIT 2",
+      '(SELECT pan FROM cards WHERE id < 3 INTERSECT SELECT pan FROM cards WHERE id < 3) ' +
+        "EXCEPT SELECT 'x' LIMIT 2",
     ),
   },
   {
@@ -213,6 +227,9 @@ const CASES: Case[] = [
     steps: q('SELECT 1; SELECT pan FROM cards WHERE id = 1'),
   },
   // Views and search_path.
+  { name: 'view renaming a derived column', steps: q('SELECT * FROM cards_renamed WHERE n = 1') },
+  { name: 'materialized view, plain column', steps: q('SELECT pan FROM cards_mv WHERE id = 1') },
+  { name: 'materialized view, base64 column', steps: q('SELECT b64 FROM cards_mv WHERE id = 1') },
   { name: 'view over cards', steps: q('SELECT pan FROM cards_v WHERE id = 1') },
   { name: 'view with a whole-row document', steps: q('SELECT doc FROM cards_json WHERE id = 1') },
   {
@@ -225,7 +242,6 @@ const CASES: Case[] = [
   },
   // Functions a superuser defined.
   { name: 'PL/pgSQL function returning the pan', steps: q('SELECT leak(1), leak(2) AS x LIMIT 1') },
-  { name: 'function returning pan || pan', steps: q('SELECT leak_glued(1) LIMIT 1') },
   {
     name: 'function returning a decimal then the pan',
     steps: q('SELECT leak_fraction(1) LIMIT 1'),
@@ -245,6 +261,7 @@ const CASES: Case[] = [
       'INSERT INTO transactions (card_id, merchant_id, amount) SELECT id, 1, 0 FROM cards ' +
         'WHERE id = 1 RETURNING (SELECT pan FROM cards WHERE id = card_id)',
     ),
+    expect: 'refused',
   },
   // Cursors and prepared statements.
   {
@@ -290,29 +307,66 @@ const CASES: Case[] = [
   {
     name: 'COPY (SELECT) TO STDOUT',
     steps: q('COPY (SELECT id, pan FROM cards WHERE id <= 3) TO STDOUT'),
+    expect: 'refused',
   },
-  { name: 'COPY table TO STDOUT', steps: q('COPY cards (id, pan) TO STDOUT') },
+  { name: 'COPY table TO STDOUT', steps: q('COPY cards (id, pan) TO STDOUT'), expect: 'refused' },
   // Messages that are not rows.
   {
     name: 'DO block with RAISE NOTICE',
     steps: q("DO $$BEGIN RAISE NOTICE '%', (SELECT pan FROM cards WHERE id = 1); END$$"),
+    expect: 'refused',
   },
   { name: 'EXPLAIN VERBOSE', steps: q('EXPLAIN (VERBOSE) SELECT pan FROM cards WHERE id = 1') },
   {
     name: 'pg_stats most_common_vals',
     steps: q("SELECT most_common_vals::text FROM pg_stats WHERE tablename = 'cards'"),
+    expect: 'refused',
   },
-  { name: 'pg_stat_activity query', steps: q('SELECT query FROM pg_stat_activity WHERE pid > 0') },
-  { name: 'pg_stat_statements', steps: q('SELECT query FROM pg_stat_statements WHERE calls > 0') },
+  {
+    name: 'pg_stat_activity query',
+    steps: q('SELECT query FROM pg_stat_activity WHERE pid > 0'),
+    expect: 'refused',
+  },
+  {
+    name: 'pg_stat_statements',
+    steps: q('SELECT query FROM pg_stat_statements WHERE calls > 0'),
+    expect: 'refused',
+  },
+  {
+    name: 'error text: pan::int puts the value in the message',
+    steps: q('SELECT pan::int FROM cards WHERE id = 1'),
+    expect: 'error',
+  },
+  {
+    name: 'error DETAIL and HINT raised by a function',
+    steps: q('SELECT loud(1) LIMIT 1'),
+    expect: 'error',
+  },
+  { name: 'notice text: RAISE NOTICE in a function', steps: q('SELECT noisy(1) LIMIT 1') },
+  {
+    name: 'EXPLAIN ANALYZE of a failing cast',
+    steps: q('EXPLAIN ANALYZE SELECT pan::int FROM cards WHERE id = 1'),
+  },
+  {
+    name: 'error text through the extended protocol',
+    steps: extended('SELECT pan::int FROM cards WHERE id = $1', [1]),
+    expect: 'error',
+  },
   {
     name: 'query_to_xml runs SQL from a string',
     steps: q("SELECT query_to_xml('SELECT pan FROM cards', true, false, '') LIMIT 1"),
   },
 ];
 
-// Escapes whose fix is outside src/masking: the gateway relays these messages as upstream sent
-// them. Each is an `it.fails` until the gateway passes their text through the backstop.
-const GATEWAY_ESCAPES: Case[] = [
+// Escapes whose fix is outside src/masking, each an `it.fails` named after what leaks and where
+// the fix belongs. The analyzer gives a call of a user-defined function no lineage (no sources,
+// not unknown), so its result is only seen by the card-number backstop, which cannot recognise
+// an encoded or glued number; the gateway relays NotificationResponse as upstream sent it.
+const ESCAPES: Case[] = [
+  {
+    name: 'user function returning pan || pan: no lineage, 32 digits are no card (fix in src/sql)',
+    steps: q('SELECT leak_glued(1) LIMIT 1'),
+  },
   {
     name: 'user function returning the pan as base64: its output has no lineage (fix in src/sql)',
     steps: q('SELECT leak_base64(1) LIMIT 1'),
@@ -326,7 +380,7 @@ const GATEWAY_ESCAPES: Case[] = [
 
 describe('bypass corpus (raw bytes from the gateway, as etl)', () => {
   it('has at least 40 shapes', () => {
-    expect(CASES.length + GATEWAY_ESCAPES.length).toBeGreaterThanOrEqual(40);
+    expect(CASES.length + ESCAPES.length).toBeGreaterThanOrEqual(40);
   });
 
   for (const c of CASES) {
@@ -343,7 +397,7 @@ describe('bypass corpus (raw bytes from the gateway, as etl)', () => {
     });
   }
 
-  for (const c of GATEWAY_ESCAPES) {
+  for (const c of ESCAPES) {
     it.fails(c.name, async () => {
       const result = await probe(demo, tap, c.steps, { listen: c.listen });
       outcomes.push({
@@ -356,4 +410,37 @@ describe('bypass corpus (raw bytes from the gateway, as etl)', () => {
       expect(result.leaked).toEqual([]);
     });
   }
+});
+
+describe('bypass corpus with the postgres client (cached statements, cursors)', () => {
+  it('a reused prepared statement and a cursor fetching two rows at a time', async () => {
+    const first = captured.length;
+    const sql = postgres({
+      host: '127.0.0.1',
+      port: tap.port,
+      database: 'payments',
+      username: 'etl',
+      password: await readFile(demo.info.identities.etl!.token_file, 'utf8'),
+      ssl: false,
+      max: 1,
+      onnotice: () => undefined,
+    });
+    const seen: string[] = [];
+    try {
+      // The second run binds the cached statement without Parse or Describe.
+      for (const id of [3, 4]) {
+        const rows = await sql`SELECT pan, pan || '' AS derived FROM cards WHERE id <= ${id}`;
+        seen.push(...rows.map((r) => `${r.pan} ${r.derived}`));
+      }
+      // Execute with a row limit: PortalSuspended between batches.
+      await sql`SELECT id, pan FROM cards WHERE id <= ${5}`.cursor(2, (rows) => {
+        seen.push(...rows.map((r) => String(r.pan)));
+      });
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+    expect(seen.length).toBe(3 + 4 + 5);
+    expect(seen.join(' ')).toMatch(/\*+1111/);
+    expect(leaks(Buffer.concat(captured.slice(first).flat()))).toEqual([]);
+  });
 });

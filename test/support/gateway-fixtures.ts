@@ -114,9 +114,11 @@ function facts(text: string): StatementFacts {
       return { schema: schema!, name: table!, operations: ['read' as const] };
     });
   const copy = keyword === 'copy';
+  const handle = handleOf(keyword, text);
   return {
+    ...(handle === undefined ? {} : { handle }),
     kind: keyword,
-    commandTag: keyword.toUpperCase(),
+    commandTag: keyword === 'discard' ? text.trim().toUpperCase() : keyword.toUpperCase(),
     tables,
     columns: { read: [], written: [], filtered: [] },
     // Words followed by a parenthesis, taken as catalog functions.
@@ -143,4 +145,29 @@ function facts(text: string): StatementFacts {
     text,
     fingerprint: keyword,
   };
+}
+
+/**
+ * The name a statement acts on, like the real analyzer's `handle`: the setting of SET, RESET and
+ * SHOW (none for RESET ALL), the cursor of DECLARE and FETCH, the statement of PREPARE and
+ * EXECUTE. Unquoted names fold to lower case.
+ */
+function handleOf(keyword: string, text: string): string | undefined {
+  const words = text.trim().split(/[\s(;]+/);
+  if (keyword === 'set' || keyword === 'reset' || keyword === 'show') {
+    const rest = words.slice(1).filter((w) => !/^(session|local)$/i.test(w));
+    if (/^session$/i.test(words[1] ?? '') && /^authorization$/i.test(words[2] ?? '')) {
+      return 'session_authorization';
+    }
+    const name = rest[0]?.toLowerCase();
+    return name === 'all' ? undefined : name;
+  }
+  if (keyword === 'fetch' || keyword === 'move') return name(words[words.length - 1]);
+  if (['declare', 'prepare', 'execute'].includes(keyword)) return name(words[1]);
+  return undefined;
+}
+
+function name(word: string | undefined): string | undefined {
+  if (word === undefined) return undefined;
+  return word.startsWith('"') ? word.slice(1, -1) : word.toLowerCase();
 }

@@ -1,8 +1,8 @@
 /** Remaining host builtins: units, crypto digests, semver, bits, aggregates over JSON. */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { parseDec } from './arith.js';
+import { formatDec, parseDec } from './arith.js';
 import { uuidParse } from './uuid.js';
-import { exactInt } from './exact.js';
+import { exactInt, rawJson } from './exact.js';
 import { isObject, type HostBuiltin } from './types.js';
 
 /** Byte unit multipliers: SI powers of 1000 and IEC powers of 1024 (`Ki`, `KiB`). */
@@ -17,7 +17,8 @@ function byteUnit(unit: string): bigint | undefined {
 /** units.parse_bytes: "10KB" -> 10000, "1KiB" -> 1024 (case-insensitive units), exact. */
 function parseBytes(s: unknown): unknown {
   if (typeof s !== 'string') return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]*)\s*$/.exec(s.replace(/"/g, ''));
+  // As OPA: no spaces anywhere in the amount.
+  const m = /^(\d+(?:\.\d+)?|\.\d+)([a-zA-Z]*)$/.exec(s.replace(/"/g, ''));
   if (!m) return undefined;
   const unit = byteUnit(m[2] ?? '');
   const value = parseDec(m[1]?.startsWith('.') ? `0${m[1]}` : m[1]);
@@ -26,32 +27,32 @@ function parseBytes(s: unknown): unknown {
   return bytes <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(bytes) : exactInt(bytes);
 }
 
-const SI: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-  Pi: 1024 ** 5,
-  Ei: 1024 ** 6,
-};
-
-function parseUnits(s: unknown): number | undefined {
+/**
+ * units.parse: SI suffixes (k, M, G, T, P, E; "m" is milli) and IEC ones (Ki .. Ei), with
+ * case ignored except for m/M; the result is exact (decimal text). Other suffixes fail.
+ */
+function parseUnits(s: unknown): unknown {
   if (typeof s !== 'string') return undefined;
-  const m = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*$/.exec(
+  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/.exec(
     s.replace(/"/g, ''),
   );
-  if (!m) return undefined;
-  const unit = SI[m[2] ?? ''];
-  return unit === undefined ? undefined : Number(m[1]) * unit;
+  if (!m?.[1]) return undefined;
+  const value = parseDec(m[1].replace(/^\+/, '').replace(/^(-?)\./, '$10.'));
+  if (!value) return undefined;
+  const suffix = m[2] ?? '';
+  let scaled: { m: bigint; s: number } | undefined;
+  if (suffix === '') scaled = value;
+  else if (suffix === 'm') scaled = { m: value.m, s: value.s + 3 };
+  else {
+    const lower = suffix.toLowerCase();
+    const power = 'kmgtpe'.indexOf(lower[0] ?? '') + 1;
+    if (power > 0 && lower.length === 1) {
+      scaled = { m: value.m * 1000n ** BigInt(power), s: value.s };
+    } else if (power > 0 && lower.length === 2 && lower[1] === 'i') {
+      scaled = { m: value.m * 1024n ** BigInt(power), s: value.s };
+    }
+  }
+  return scaled ? rawJson(formatDec(scaled)) : undefined;
 }
 
 // Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD].

@@ -36,12 +36,20 @@ describe('findCardNumbers', () => {
     ['4111  1111 1111 1111', 'double space'],
     ['4111 1111-1111 1111', 'mixed separators'],
     ['41 11 11 11 11 11 11 11', 'groups shorter than three digits'],
-    ['0.4111111111111111', 'a decimal fraction'],
-    ['4111111111111111.5', 'the integer part of a decimal'],
     ['0000000000000000', 'leading zero'],
     ['2024-01-15 10:30:00.123456', 'a timestamp'],
   ])('ignores %s (%s)', (text) => {
     expect(found(text)).toEqual([]);
+  });
+
+  // A card number is masked wherever it sits: as a fraction's digits or a decimal's integer
+  // part it still reads in the clear.
+  it.each([
+    ['0.4111111111111111', '4111111111111111'],
+    ['4111111111111111.5', '4111111111111111'],
+    ['0,0 4111111111111111', '4111111111111111'],
+  ])('finds the card number in %s', (text, card) => {
+    expect(found(text)).toEqual([card]);
   });
 
   it('ignores Luhn-valid epoch timestamps in milliseconds and microseconds', () => {
