@@ -111,6 +111,13 @@ export interface GatewayOptions {
    * docs/gateway.md); on by default, `false` decides every statement afresh.
    */
   decisionCache?: DecisionCacheOptions | false;
+  /**
+   * A session with no statement in flight and nothing from the client for this long is closed
+   * with FATAL 57P05 and audited (PCI DSS 8.2.8); default 15 minutes, 0 turns it off.
+   */
+  idleTimeoutMs?: number;
+  /** More client sessions than this are refused with 53300; default unlimited. */
+  maxConnections?: number;
 }
 
 /** A running gateway. */

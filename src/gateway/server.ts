@@ -38,6 +38,13 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     maxMessageBytes: input.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   };
   const logger = options.logger ?? silentLogger;
+  const { idleTimeoutMs, maxConnections } = options;
+  if (idleTimeoutMs !== undefined && !(idleTimeoutMs >= 0)) {
+    throw new TypeError('idleTimeoutMs must be >= 0');
+  }
+  if (maxConnections !== undefined && !(maxConnections >= 1)) {
+    throw new TypeError('maxConnections must be >= 1');
+  }
   await checkUpstreamAccount(options);
   const secureContext = options.tls
     ? tls.createSecureContext({ cert: options.tls.cert, key: options.tls.key })
@@ -65,6 +72,9 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
         cancel(result.processId, result.secret);
         raw.destroy();
         return;
+      }
+      if (options.maxConnections !== undefined && sessions.size >= options.maxConnections) {
+        throw new HandshakeRefusal('53300', 'sorry, too many clients already');
       }
       const upstreamDatabase =
         options.upstream.database?.(result.parameters.database!) ?? result.parameters.database!;

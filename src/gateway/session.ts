@@ -27,6 +27,9 @@ import { ProtocolState } from './state.js';
 import { cancelUpstream, type UpstreamConnection } from './upstream.js';
 import { setRole } from './role.js';
 
+/** PCI DSS 8.2.8: sessions idle longer than 15 minutes are closed. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
+
 /** Stop reading from the client while this many messages wait for a decision. */
 const MAX_QUEUED_MESSAGES = 4096;
 
@@ -56,6 +59,9 @@ export class Session {
   /** The role assumed with SET ROLE at start; statements leaving it are refused. */
   assumedRole: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Time of the last message from the client. */
+  private lastActive = Date.now();
   private readonly startedAt = Date.now();
   /** Resolves when both sockets are closed. */
   readonly done: Promise<void>;
@@ -133,7 +139,32 @@ export class Session {
     socket.resume();
     this.upstream.socket.resume();
     this.watchExpiry();
+    this.watchIdle();
     this.pump();
+  }
+
+  /**
+   * Closes the session once the client has been silent for idleTimeoutMs with nothing in flight
+   * (a long-running statement or a held approval is not idleness). Checked on a timer rather than
+   * re-armed per message, which would cost a timer update on the hot path.
+   */
+  private watchIdle(): void {
+    const limit = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (limit === 0) return;
+    const check = (): void => {
+      const idleFor = Date.now() - this.lastActive;
+      if (this.closed) return;
+      if (idleFor >= limit && this.state.slots.length === 0 && !this.busy) {
+        this.decider
+          .audit('session', { event: 'idle_timeout', idle_ms: idleFor })
+          .catch((err: unknown) => this.logger.error({ err }, 'audit append failed'));
+        return this.fatal('57P05', 'terminating connection due to idle-session timeout');
+      }
+      this.idleTimer = setTimeout(check, Math.max(limit - idleFor, 1_000));
+      this.idleTimer.unref();
+    };
+    this.idleTimer = setTimeout(check, limit);
+    this.idleTimer.unref();
   }
 
   /** Ends the session when the identity's credential expires: it may not outlive its token. */
@@ -180,6 +211,7 @@ export class Session {
   }
 
   private onClientData(chunk: Buffer): void {
+    this.lastActive = Date.now();
     try {
       this.client.framer.push(chunk, this.inbox);
     } catch (err) {
@@ -322,6 +354,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.idleTimer);
     const upstream = this.upstream.socket;
     const finish = () => {
       if (!upstream.destroyed) upstream.end(terminateMessage());

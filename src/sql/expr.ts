@@ -152,12 +152,18 @@ export function resolveColumnRef(fields: Node[], scope: Scope | null): Lin {
 
 function walkFuncCall(call: FuncCall, scope: Scope | null, ctx: Ctx, mode: Mode): Lin {
   const parts = (call.funcname ?? []).map((n) => as<{ sval?: string }>(n, 'String')?.sval ?? '');
-  ctx.out.functions.add(functionName(ctx.catalog, ctx.searchPath, parts));
+  const name = functionName(ctx.catalog, ctx.searchPath, parts);
+  ctx.out.functions.add(name);
   const lin = emptyLin();
   for (const part of [call.args, call.agg_order, call.agg_filter, call.over]) {
     if (part !== undefined) mergeLin(lin, walkExpr(part, scope, ctx, mode));
   }
   lin.exact = false;
+  // A function outside PostgreSQL's own catalog can read any table itself and return what it
+  // found, whatever its arguments: its value's lineage is unknown, and masking fails closed.
+  // Without a catalog, an unqualified name is taken for a built-in (as `pgwarden analyze` does).
+  const builtin = name.startsWith('pg_catalog.') || (!ctx.catalog && !name.includes('.'));
+  if (!builtin) lin.unknown = true;
   return lin;
 }
 

@@ -101,7 +101,7 @@ const LINEAGE: Array<[string, string, string[]]> = [
   [
     'function calls',
     'SELECT upper(pan), mask_me(holder), substring(pan from 1 for 6) FROM cards',
-    [`upper<-[${C}.pan]`, `mask_me<-[${C}.holder]`, `substring<-[${C}.pan]`],
+    [`upper<-[${C}.pan]`, `mask_me<-[${C}.holder]?`, `substring<-[${C}.pan]`],
   ],
   [
     'CASE and COALESCE',

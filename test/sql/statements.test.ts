@@ -758,7 +758,7 @@ const CASES: Array<[string, Summary]> = [
       tables: 'public.cards:read',
       read: 'public.cards.pan',
       functions: 'lower pg_catalog.upper public.myfn',
-      outputs: 'lower<-[public.cards.pan] ; upper<-[public.cards.pan] ; myfn<-[public.cards.pan]',
+      outputs: 'lower<-[public.cards.pan] ; upper<-[public.cards.pan] ; myfn<-[public.cards.pan]?',
     },
   ],
   [
