@@ -13,8 +13,16 @@ function leaf(value: string | number | boolean): string {
   return JSON.stringify(value);
 }
 
+// Characters JSON.stringify escapes: quote, backslash, controls and (lone) surrogates. Most
+// strings have none, and quoting them directly is several times faster than JSON.stringify.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quote(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
 function text(value: string, scrub: boolean): string {
-  return JSON.stringify(scrub && value.length >= 13 ? maskCardNumbers(value) : value);
+  return quote(scrub && value.length >= 13 ? maskCardNumbers(value) : value);
 }
 
 /** Serialises a JSON-like value canonically; `undefined` for values JSON would drop. */
@@ -60,7 +68,7 @@ const quotedKeys = new Map<string, string>();
 function quoteKey(key: string): string {
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
-    quoted = JSON.stringify(key);
+    quoted = quote(key);
     if (quotedKeys.size < 10_000) quotedKeys.set(key, quoted);
   }
   return quoted;

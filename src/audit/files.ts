@@ -14,6 +14,8 @@ export interface ChainFile {
   instance: string;
   /** Sequence number of the file's first record, from its name. */
   firstSeq: number;
+  /** The content, when it does not come from a file (the PostgreSQL sink). */
+  content?: FileContent;
 }
 
 /** One complete line of a file (without its newline). */
@@ -68,6 +70,10 @@ export async function listChains(dir: string): Promise<Map<string, ChainFile[]>>
  * alone, even if its name does not follow the pattern).
  */
 export async function resolveTrailPath(path: string): Promise<ChainFile[][]> {
+  if (/^postgres(ql)?:\/\//.test(path)) {
+    const { loadPostgresChains } = await import('./postgres.js');
+    return loadPostgresChains(path);
+  }
   const info = await stat(path);
   if (info.isDirectory()) return [...(await listChains(path)).values()];
   const name = basename(path);
@@ -94,4 +100,9 @@ export function splitLines(data: Buffer): FileContent {
 /** Reads and splits one file. */
 export async function readLines(path: string): Promise<FileContent> {
   return splitLines(await readFile(path));
+}
+
+/** The lines of one file of a chain, wherever they come from. */
+export async function fileContent(file: ChainFile): Promise<FileContent> {
+  return file.content ?? readLines(file.path);
 }

@@ -5,7 +5,16 @@
  */
 export type { AuditKind, AuditSink } from './types.js';
 export { openAuditTrail, AuditTrail } from './trail.js';
-export type { AuditTrailOptions, AuditStats } from './trail.js';
+export type { AuditTrailOptions, AuditStats, TrailStore, ChainHead } from './trail.js';
+export { openAuditSink, OpenedAuditSink } from './sink.js';
+export type { AuditConfig, AuditSinkContext } from './sink.js';
+export { openPostgresAuditStore, auditTableDdl, AUDIT_TABLE } from './postgres.js';
+export type { PostgresStore, PostgresStoreOptions } from './postgres.js';
+export { Forwarder } from './forward.js';
+export type { ForwardTarget, ForwarderOptions, ForwardStats } from './forward.js';
+export { applyRetention } from './retention.js';
+export type { RetentionResult } from './retention.js';
+export type { SealedLine } from './destination.js';
 export { verifyAudit, loadJwksFile } from './verify.js';
 export type { VerifyReport, VerifyFault, VerifyOptions, ChainSummary } from './verify.js';
 export { loadOrCreateSigningKey, JWKS_FILE } from './keys.js';

@@ -4,7 +4,7 @@
  * tolerant of how the gateway nests its fields; docs/audit.md lists the names they look for.
  */
 import { resolveTrailPath } from './files.js';
-import { readLines } from './files.js';
+import { fileContent } from './files.js';
 import { isAuditRecord, type AuditRecord } from './record.js';
 
 /** What `audit query` can filter on; every given criterion must match. */
@@ -24,7 +24,7 @@ export interface QueryFilter {
 export async function* readTrail(path: string): AsyncGenerator<AuditRecord> {
   for (const files of await resolveTrailPath(path)) {
     for (const file of files) {
-      const { lines } = await readLines(file.path);
+      const { lines } = await fileContent(file);
       for (const { text } of lines) {
         let record: unknown;
         try {

@@ -2,7 +2,7 @@
  * The record format of the trail: one JSON object a line, chained by `prev` and sealed by `hash`,
  * the SHA-256 (hex) of the RFC 8785 canonical JSON of the record without `hash`.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import { members } from './canonical.js';
 
@@ -43,7 +43,7 @@ export interface AuditRecord {
 export function hashBody(body: Record<string, unknown>): string {
   const text = canonicalize(body);
   if (text === undefined) throw new TypeError('audit record is not serialisable');
-  return createHash('sha256').update(text).digest('hex');
+  return digest('sha256', text, 'hex');
 }
 
 /**
@@ -57,7 +57,7 @@ export function sealRecord(
   own: Record<string, unknown>,
 ): { hash: string; line: string } {
   const text = members(fields, true, RESERVED_FIELDS, own);
-  const hash = createHash('sha256').update(text).digest('hex');
+  const hash = digest('sha256', text, 'hex');
   const line = `${text.slice(0, -1)},"hash":"${hash}"}\n`;
   return { hash, line };
 }

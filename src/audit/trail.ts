@@ -5,22 +5,24 @@
  * in exactly the order the calls were made, whatever the writer is doing.
  */
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { PgwardenError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { chainFileName, listChains, fileInstance, readLines } from './files.js';
+import { listChains, fileInstance, readLines } from './files.js';
+import { ChainSealer, type ChainHead, type CheckpointReason } from './chain.js';
 import {
   publishJwks,
-  signCompact,
   toSigningKey,
   type JsonWebKeySet,
   type SigningKey,
   type SigningKeyInput,
 } from './keys.js';
-import { GENESIS_HASH, isAuditRecord, RESERVED_FIELDS, sealRecord } from './record.js';
+import { FileDestination, type Destination, type SealedLine } from './destination.js';
+import { GENESIS_HASH, isAuditRecord, RESERVED_FIELDS } from './record.js';
 import type { AuditKind, AuditSink } from './types.js';
-import { FileWriter, writeError, type WriteEntry } from './writer.js';
+
+export type { ChainHead } from './chain.js';
+import { RecordWriter, writeError, type WriteEntry } from './writer.js';
 
 /** Options of {@link openAuditTrail}; every option but `dir` and `durability` has a default. */
 export interface AuditTrailOptions {
@@ -53,6 +55,20 @@ export interface AuditTrailOptions {
   logger?: Logger;
   /** For tests: maps the path of each new file to the path really opened (e.g. /dev/full). */
   openPath?: (path: string) => string;
+  /** Where records are stored instead of files in `dir` (the PostgreSQL sink). */
+  store?: TrailStore;
+  /** Receives every group of records once it is durable (forwarding, retention). */
+  onStored?: (lines: SealedLine[]) => void;
+}
+
+/** A storage for the chain other than files: where it stands, and where records go. */
+export interface TrailStore {
+  /** The last stored record of `instance`'s chain. */
+  readHead(instance: string): Promise<ChainHead>;
+  /** Opens segments and stores records. */
+  destination: Destination;
+  /** A readable name of the store for messages (never a password). */
+  describe: string;
 }
 
 /** Counters for metrics. */
@@ -84,17 +100,8 @@ const CALLER_KINDS: ReadonlySet<string> = new Set<AuditKind>([
   'bundle',
 ]);
 
-type CheckpointReason = 'open' | 'rotate' | 'recover' | 'count' | 'time' | 'close' | 'manual';
-
-/** Where a chain stands on disk. */
-interface ChainHead {
-  seq: number;
-  hash: string;
-  file: string | null;
-}
-
 /** Finds the last complete record of this instance's chain in `dir`. */
-async function readHead(dir: string, instance: string): Promise<ChainHead> {
+export async function readHead(dir: string, instance: string): Promise<ChainHead> {
   const files = (await listChains(dir)).get(fileInstance(instance)) ?? [];
   for (let i = files.length - 1; i >= 0; i--) {
     const file = files[i]!;
@@ -117,24 +124,18 @@ async function readHead(dir: string, instance: string): Promise<ChainHead> {
 
 /** An open audit trail; see the file comment. */
 export class AuditTrail implements AuditSink {
-  private seq: number;
-  private prev: string;
-  private fileName: string | null;
-  private fileBytes = 0;
-  private fileOpenedAt = 0;
   private sinceCheckpoint = 0;
   private checkpoints = 0;
   private recovering = false;
   private lastTime = 0;
   private lastIso = '';
   private closed = false;
-  private readonly writer: FileWriter;
+  private readonly sealer: ChainSealer;
+  private readonly writer: RecordWriter;
   private readonly timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly logger: Logger;
   private readonly instance: string;
-  private readonly rotateBytes: number;
-  private readonly rotateMs: number;
   private readonly checkpointEvery: number;
   private readonly maxQueued: number;
 
@@ -142,23 +143,31 @@ export class AuditTrail implements AuditSink {
   constructor(
     private readonly options: AuditTrailOptions,
     head: ChainHead,
-    private readonly key: SigningKey | null,
+    key: SigningKey | null,
     private readonly keySet: JsonWebKeySet,
   ) {
     this.logger = options.logger ?? silentLogger;
     this.instance = options.instance ?? hostname();
-    this.rotateBytes = options.rotateBytes ?? 64 * 1024 * 1024;
-    this.rotateMs = (options.rotateSeconds ?? 86_400) * 1000;
     this.checkpointEvery = options.checkpointEvery ?? 1000;
     this.maxQueued = options.maxQueued ?? 10_000;
-    this.seq = head.seq;
-    this.prev = head.hash;
-    this.fileName = head.file;
-    this.writer = new FileWriter({
+    this.sealer = new ChainSealer(
+      {
+        instance: this.instance,
+        dir: options.dir,
+        rotateBytes: options.rotateBytes ?? 64 * 1024 * 1024,
+        rotateMs: (options.rotateSeconds ?? 86_400) * 1000,
+        key,
+        logger: this.logger,
+      },
+      head,
+    );
+    this.writer = new RecordWriter({
       durability: options.durability,
       batchMs: options.batchMs ?? 5,
+      destination: options.store?.destination ?? new FileDestination(options.openPath),
       sinkPath: options.checkpointSink,
-      openPath: options.openPath,
+      seal: (entry) => this.sealer.seal(entry),
+      onStored: options.onStored,
       onFailure: (err, lost) => this.onFailure(err, lost),
     });
     const every = (options.checkpointSeconds ?? 60) * 1000;
@@ -175,9 +184,11 @@ export class AuditTrail implements AuditSink {
   }
 
   /**
-   * Appends a record. In strict mode it resolves once the record is fsynced; in batched mode at
-   * once. Rejects with ERR_AUDIT_WRITE while the trail cannot write, and with a TypeError for a
-   * kind or field name the trail does not accept.
+   * Appends a record. In strict mode it resolves once the record is stored and synced; in
+   * batched mode at once. Rejects with ERR_AUDIT_WRITE while the trail cannot write, and with a
+   * TypeError for a kind or field name the trail does not accept. The record is serialised
+   * after this returns (by the writer, within `batchMs`): the caller must not change `fields`
+   * or anything it references afterwards.
    */
   append(kind: AuditKind, fields: Record<string, unknown>): Promise<void> {
     if (this.closed) return Promise.reject(writeError('audit trail is closed'));
@@ -188,30 +199,40 @@ export class AuditTrail implements AuditSink {
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
       return Promise.reject(new TypeError('audit fields must be an object'));
     }
-    for (const name of Object.keys(fields)) {
-      if (RESERVED_FIELDS.has(name)) {
+    for (const name in fields) {
+      if (RESERVED_FIELDS.has(name) && Object.hasOwn(fields, name)) {
         return Promise.reject(new TypeError(`audit field ${name} is reserved for the trail`));
       }
     }
-    const now = Date.now();
-    if (this.fileBytes >= this.rotateBytes || now - this.fileOpenedAt >= this.rotateMs) {
-      this.startFile('rotate', {});
-    }
-    const promise = this.push(kind, fields, false, undefined, now);
+    const promise = this.push({ kind, time: this.isoTime(Date.now()), fields });
     if (++this.sinceCheckpoint >= this.checkpointEvery) this.addCheckpoint('count');
     return promise;
   }
 
-  /** Resolves once every record appended so far is on disk and fsynced. */
+  /** Resolves once every record appended so far is stored and synced. */
   async flush(): Promise<void> {
     if (this.failed) throw writeError('audit trail cannot write');
     await this.writer.flush();
   }
 
-  /** Writes a checkpoint now and waits until it is on disk. */
+  /** Writes a checkpoint now and waits until it is stored. */
   async checkpoint(): Promise<void> {
     if (this.closed || this.failed) throw writeError('audit trail cannot write');
     this.addCheckpoint('manual');
+    await this.writer.flush();
+  }
+
+  /**
+   * Writes a checkpoint with `fields` (e.g. what retention removed) and waits until it is
+   * stored, so the note is durable before the action it announces.
+   */
+  async note(reason: 'retention', fields: Record<string, unknown>): Promise<void> {
+    if (this.closed || this.failed) throw writeError('audit trail cannot write');
+    const time = this.isoTime(Date.now());
+    const done = this.push({ kind: 'checkpoint', time, fields: { ...fields, reason } });
+    this.sinceCheckpoint = 0;
+    this.checkpoints++;
+    await done;
     await this.writer.flush();
   }
 
@@ -224,7 +245,7 @@ export class AuditTrail implements AuditSink {
   stats(): AuditStats {
     const c = this.writer.counters;
     return {
-      seq: this.seq,
+      seq: this.sealer.seq,
       records: c.records,
       bytes: c.bytes,
       fsyncs: c.fsyncs,
@@ -235,7 +256,7 @@ export class AuditTrail implements AuditSink {
       lost: c.lost,
       queued: this.writer.queued,
       failed: this.failed,
-      file: this.fileName,
+      file: this.sealer.file,
     };
   }
 
@@ -249,27 +270,17 @@ export class AuditTrail implements AuditSink {
     await this.writer.close();
   }
 
-  /** Opens the first file of this writer's lifetime. */
+  /** Opens the first segment of this writer's lifetime. */
   async start(reason: 'open' | 'recover', extra: Record<string, unknown>): Promise<void> {
-    this.startFile(reason, extra);
+    const time = this.isoTime(Date.now());
+    void this.push({ kind: 'checkpoint', time, fields: extra, opens: reason }).catch(() => {});
+    this.sinceCheckpoint = 0;
+    this.checkpoints++;
     await this.writer.flush();
   }
 
-  private push(
-    kind: string,
-    fields: Record<string, unknown>,
-    sink: boolean,
-    openFile: string | undefined,
-    now = Date.now(),
-  ): Promise<void> {
-    const seq = this.seq + 1;
-    const own = { seq, time: this.isoTime(now), kind, instance: this.instance, prev: this.prev };
-    const { hash, line } = sealRecord(fields, own);
-    this.seq = seq;
-    this.prev = hash;
-    // Characters, not bytes: rotation only needs to be about right, and this is the hot path.
-    this.fileBytes += line.length;
-    const entry: WriteEntry = { line, sink, openFile };
+  /** Queues a record; see writer.ts for when it is sealed. */
+  private push(entry: WriteEntry): Promise<void> {
     // Batched mode acknowledges at once, unless the writer has fallen this far behind: then the
     // caller waits like in strict mode, so a burst cannot grow the queue without bound.
     if (this.options.durability === 'batched' && this.writer.queued < this.maxQueued) {
@@ -291,47 +302,10 @@ export class AuditTrail implements AuditSink {
     return this.lastIso;
   }
 
-  /**
-   * A checkpoint covers the record before it: the signature is over that record's sequence
-   * number and hash, the checkpoint's time and the instance.
-   */
-  private checkpointFields(reason: CheckpointReason, now: number): Record<string, unknown> {
-    const fields: Record<string, unknown> = { reason };
-    if (this.key) {
-      fields.signature = signCompact(this.key, {
-        seq: this.seq,
-        hash: this.prev,
-        time: this.isoTime(now),
-        instance: this.instance,
-      });
-    }
-    return fields;
-  }
-
   private addCheckpoint(reason: CheckpointReason): void {
-    const now = Date.now();
-    void this.push('checkpoint', this.checkpointFields(reason, now), true, undefined, now).catch(
-      () => undefined, // the failure is handled and logged by onFailure
-    );
-    this.sinceCheckpoint = 0;
-    this.checkpoints++;
-  }
-
-  /** Queues a checkpoint that opens a new file and names the previous one. */
-  private startFile(reason: CheckpointReason, extra: Record<string, unknown>): void {
-    const now = Date.now();
-    const name = chainFileName(this.instance, this.seq + 1);
-    const fields = {
-      ...extra,
-      ...this.checkpointFields(reason, now),
-      file: name,
-      previous_file: this.fileName,
-    };
-    this.fileName = name;
-    this.fileBytes = 0;
-    this.fileOpenedAt = now;
-    const opened = this.push('checkpoint', fields, true, join(this.options.dir, name), now);
-    void opened.catch(() => undefined);
+    const entry = { kind: 'checkpoint', time: this.isoTime(Date.now()), fields: { reason } };
+    // A failure is handled and logged by onFailure.
+    void this.push(entry).catch(() => undefined);
     this.sinceCheckpoint = 0;
     this.checkpoints++;
   }
@@ -357,12 +331,12 @@ export class AuditTrail implements AuditSink {
   private async recover(failure: string, lost: number): Promise<void> {
     if (this.closed) return;
     try {
-      // Continue from what is really on disk: lines written before the failure count, lines
+      // Continue from what is really stored: records written before the failure count, those
       // that never made it are gone (their appends were rejected).
-      const head = await readHead(this.options.dir, this.instance);
-      this.seq = head.seq;
-      this.prev = head.hash;
-      this.fileName = head.file;
+      const head = this.options.store
+        ? await this.options.store.readHead(this.instance)
+        : await readHead(this.options.dir, this.instance);
+      this.sealer.reset(head);
       this.writer.reset();
       await this.start('recover', { failure, lost });
     } catch (err) {
@@ -374,7 +348,7 @@ export class AuditTrail implements AuditSink {
       return;
     }
     this.recovering = false;
-    this.logger.warn({ seq: this.seq }, 'audit trail writes again');
+    this.logger.warn({ seq: this.sealer.seq }, 'audit trail writes again');
   }
 }
 
@@ -404,13 +378,16 @@ export async function openAuditTrail(options: AuditTrailOptions): Promise<AuditT
     keySet = await publishJwks(options.dir, key);
   }
   const instance = options.instance ?? hostname();
-  const head = await readHead(options.dir, instance);
+  const head = options.store
+    ? await options.store.readHead(instance)
+    : await readHead(options.dir, instance);
   const trail = new AuditTrail({ ...options, instance }, head, key, keySet);
   try {
     await trail.start('open', {});
   } catch (err) {
     await trail.close().catch(() => undefined);
-    throw new PgwardenError('ERR_AUDIT_WRITE', `cannot open the audit trail in ${options.dir}`, {
+    const where = options.store?.describe ?? options.dir;
+    throw new PgwardenError('ERR_AUDIT_WRITE', `cannot open the audit trail in ${where}`, {
       cause: err,
     });
   }

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { compactVerify, createLocalJWKSet } from 'jose';
-import { resolveTrailPath, readLines, type ChainFile } from './files.js';
+import { fileContent, resolveTrailPath, readLines, type ChainFile } from './files.js';
 import { JWKS_FILE, readJwks, type JsonWebKeySet } from './keys.js';
 import { GENESIS_HASH, isAuditRecord, recomputeHash, type AuditRecord } from './record.js';
 
@@ -140,7 +140,7 @@ class Verifier {
     let previousFile: string | null = null;
     for (const file of files) {
       this.report.files++;
-      const { lines, torn } = await readLines(file.path);
+      const { lines, torn } = await fileContent(file);
       for (const { line, text } of lines) {
         let record: unknown;
         try {
@@ -299,10 +299,11 @@ export async function verifyAudit(
 ): Promise<VerifyReport> {
   const chains = await resolveTrailPath(path);
   let jwks = options.jwks;
-  if (!jwks) {
+  if (!jwks && !/^postgres(ql)?:\/\//.test(path)) {
     const folder = (await stat(path)).isDirectory() ? path : dirname(path);
     jwks = await readJwks(join(folder, JWKS_FILE));
   }
+  jwks ??= { keys: [] };
   const keys = jwks.keys.length > 0 ? createLocalJWKSet(jwks) : null;
   const verifier = new Verifier(keys, options.maxFaults ?? 100);
   if (!options.jwks && keys) {

@@ -1,49 +1,50 @@
 /**
- * The trail's file writer: an ordered queue of sealed lines, written and fsynced in groups. In
- * `strict` mode a write starts as soon as the event loop is free and every append queued while a
- * write and its fsync are in flight shares the next one (group commit). In `batched` mode the
- * queue is written and fsynced every `batchMs`. Any error stops the writer: queued lines are
- * dropped and their waiters rejected, and the trail decides when to try again.
+ * The trail's writer: an ordered queue of records, sealed (serialised, scrubbed, hashed and
+ * chained) and stored in groups. Sealing happens here, off the caller's path: `append` only
+ * numbers a record and queues it, and each group is sealed in one pass just before it is
+ * written, so the chain order is the queue order. In `strict` mode a group starts as soon as the
+ * event loop is free and every append queued while a write is in flight shares the next one
+ * (group commit). In `batched` mode the queue is sealed, written and synced every `batchMs`.
+ * Any storage error stops the writer: queued records are dropped and their waiters rejected,
+ * and the trail decides when to try again.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { PgwardenError } from '../errors.js';
+import type { PendingRecord } from './chain.js';
+import { writeAll, writeError, type Destination, type SealedLine } from './destination.js';
 
-/** One line to write, in order. */
-export interface WriteEntry {
-  line: string;
-  /** Also append this line to the second sink (checkpoints). */
-  sink: boolean;
-  /** Close the current file and open this path before writing the line. */
-  openFile?: string;
-  waiter?: { resolve: () => void; reject: (err: Error) => void };
-}
+export { writeError } from './destination.js';
+
+/** One record to seal and store, in order. */
+export type WriteEntry = PendingRecord;
 
 /** Counters the trail exposes as metrics. */
 export interface WriterCounters {
   records: number;
   bytes: number;
   fsyncs: number;
-  /** Lines per write+fsync, of the last group. */
+  /** Records per write+sync, of the last group. */
   lastGroup: number;
   lastFsyncMicros: number;
   failures: number;
   lost: number;
 }
 
-/** Options of {@link FileWriter}. */
+/** Options of {@link RecordWriter}. */
 export interface WriterOptions {
   durability: 'strict' | 'batched';
   batchMs: number;
+  destination: Destination;
   sinkPath?: string;
-  /** Maps the path of a new file to the path actually opened; tests point it at /dev/full. */
-  openPath?: (path: string) => string;
+  /** Seals one entry (in queue order) into its lines (a rotation may come first). */
+  seal: (entry: WriteEntry) => SealedLine[];
+  /** Called with every group once it is durable (forwarding). */
+  onStored?: (lines: SealedLine[]) => void;
   /** Called once per failure, after the queue was dropped. */
   onFailure: (err: Error, lost: number) => void;
 }
 
-/** Writes the trail's lines in order; see the file comment. */
-export class FileWriter {
+/** Seals and stores the trail's records in order; see the file comment. */
+export class RecordWriter {
   readonly counters: WriterCounters = {
     records: 0,
     bytes: 0,
@@ -54,7 +55,9 @@ export class FileWriter {
     lost: 0,
   };
   private queue: WriteEntry[] = [];
-  private fh: FileHandle | null = null;
+  /** Entries of `queue` before this index are sealed already. */
+  private sealedUpTo = 0;
+  private sealScheduled = false;
   private sinkFh: FileHandle | null = null;
   private running: Promise<void> | null = null;
   private scheduled = false;
@@ -67,18 +70,36 @@ export class FileWriter {
     return this.stopped;
   }
 
-  /** Lines waiting to be written. */
+  /** Records waiting to be stored. */
   get queued(): number {
     return this.queue.length;
   }
 
-  /** Queues a line; the waiter, if any, settles once it is written and fsynced. */
+  /** Queues a record; the waiter, if any, settles once it is stored. */
   enqueue(entry: WriteEntry): void {
     this.queue.push(entry);
     this.schedule();
+    // Batched mode writes every few milliseconds, but seals at the end of the current turn of
+    // the event loop: the caller's objects then die young instead of surviving into the old
+    // generation, which costs more garbage collection than the sealing saved.
+    if (this.options.durability === 'batched' && !this.sealScheduled) {
+      this.sealScheduled = true;
+      setImmediate(() => {
+        this.sealScheduled = false;
+        this.sealQueued();
+      });
+    }
   }
 
-  /** Resolves once everything queued so far is written and fsynced; rejects after a failure. */
+  private sealQueued(): void {
+    if (this.stopped) return;
+    for (; this.sealedUpTo < this.queue.length; this.sealedUpTo++) {
+      const entry = this.queue[this.sealedUpTo]!;
+      entry.sealed = this.options.seal(entry);
+    }
+  }
+
+  /** Resolves once everything queued so far is stored; rejects after a failure. */
   async flush(): Promise<void> {
     while (this.queue.length > 0 || this.running) {
       if (this.stopped) break;
@@ -87,12 +108,12 @@ export class FileWriter {
     if (this.stopped) throw writeError('audit trail cannot write');
   }
 
-  /** Clears the failed state so the trail can write again (its next line must open a file). */
+  /** Clears the failed state so the trail can write again (its next record opens a segment). */
   reset(): void {
     this.stopped = false;
   }
 
-  /** Flushes and closes the files. */
+  /** Flushes and closes the destination and the checkpoint sink. */
   async close(): Promise<void> {
     try {
       if (!this.stopped) await this.flush();
@@ -124,32 +145,38 @@ export class FileWriter {
     while (this.queue.length > 0 && !this.stopped) {
       const group = this.queue;
       this.queue = [];
+      this.sealedUpTo = 0;
+      let lines: SealedLine[];
       try {
-        await this.writeGroup(group);
+        lines = await this.writeGroup(group);
       } catch (err) {
         await this.fail(err as Error, group);
         return;
       }
       for (const entry of group) entry.waiter?.resolve();
+      this.options.onStored?.(lines);
     }
   }
 
-  private async writeGroup(group: WriteEntry[]): Promise<void> {
-    let chunk: string[] = [];
+  private async writeGroup(group: WriteEntry[]): Promise<SealedLine[]> {
+    const dest = this.options.destination;
+    const all: SealedLine[] = [];
+    let chunk: SealedLine[] = [];
     let sinkChunk = '';
-    for (const entry of group) {
-      if (entry.openFile !== undefined) {
-        if (chunk.length > 0) await this.writeOut(chunk.join(''));
-        chunk = [];
-        await this.switchFile(entry.openFile);
-      }
-      chunk.push(entry.line);
-      if (entry.sink) sinkChunk += entry.line;
-    }
-    if (!this.fh) throw writeError('audit trail has no open file');
-    await this.writeOut(chunk.join(''));
     const started = process.hrtime.bigint();
-    await this.fh.datasync();
+    for (const entry of group) {
+      for (const sealed of entry.sealed ?? this.options.seal(entry)) {
+        if (sealed.open !== undefined) {
+          if (chunk.length > 0) this.counters.bytes += await dest.write(chunk);
+          chunk = [];
+          await dest.open(sealed.open.name, sealed.open.path);
+        }
+        chunk.push(sealed);
+        all.push(sealed);
+        if (sealed.kind === 'checkpoint') sinkChunk += sealed.line;
+      }
+    }
+    this.counters.bytes += await dest.write(chunk);
     if (sinkChunk && this.options.sinkPath !== undefined) {
       this.sinkFh ??= await open(this.options.sinkPath, 'a', 0o640);
       await writeAll(this.sinkFh, sinkChunk);
@@ -157,42 +184,16 @@ export class FileWriter {
     }
     this.counters.lastFsyncMicros = Number(process.hrtime.bigint() - started) / 1000;
     this.counters.fsyncs++;
-    this.counters.records += group.length;
-    this.counters.lastGroup = group.length;
-  }
-
-  private async writeOut(chunk: string): Promise<void> {
-    if (!this.fh) throw writeError('audit trail has no open file');
-    this.counters.bytes += await writeAll(this.fh, chunk);
-  }
-
-  private async switchFile(path: string): Promise<void> {
-    if (this.fh) {
-      const old = this.fh;
-      this.fh = null;
-      try {
-        await old.datasync();
-      } finally {
-        await old.close();
-      }
-    }
-    const target = this.options.openPath ? this.options.openPath(path) : path;
-    const fh = await open(target, 'a', 0o640);
-    const info = await fh.stat();
-    if (info.isFile() && info.size > 0) {
-      await fh.close();
-      // Files are append-only per writer lifetime: never continue somebody else's file.
-      throw writeError(`audit file ${path} already has content`);
-    }
-    this.fh = fh;
-    // The new file's directory entry must survive a power loss too, or its records would.
-    if (target === path) await syncDirectory(dirname(path));
+    this.counters.records += all.length;
+    this.counters.lastGroup = all.length;
+    return all;
   }
 
   private async fail(err: Error, group: WriteEntry[]): Promise<void> {
     this.stopped = true;
     const dropped = [...group, ...this.queue];
     this.queue = [];
+    this.sealedUpTo = 0;
     this.counters.failures++;
     this.counters.lost += dropped.length;
     const reason = writeError(`audit trail cannot write: ${describe(err)}`, err);
@@ -202,41 +203,13 @@ export class FileWriter {
   }
 
   private async closeFiles(): Promise<void> {
-    for (const fh of [this.fh, this.sinkFh]) {
-      // A handle that already failed may fail to close too; it is gone either way.
-      if (fh) await fh.close().catch(() => undefined);
-    }
-    this.fh = null;
+    await this.options.destination.close().catch(() => undefined);
+    if (this.sinkFh) await this.sinkFh.close().catch(() => undefined);
     this.sinkFh = null;
   }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeAll(fh: FileHandle, text: string): Promise<number> {
-  const data = Buffer.from(text, 'utf8');
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done);
-    if (bytesWritten <= 0) throw writeError('audit write made no progress');
-    done += bytesWritten;
-  }
-  return done;
 }
 
 function describe(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   return code ? `${code} ${err.message}` : err.message;
-}
-
-/** The error every refused or failed append carries. */
-export function writeError(message: string, cause?: unknown): PgwardenError {
-  return new PgwardenError('ERR_AUDIT_WRITE', message, { cause });
 }

@@ -117,7 +117,7 @@ export class ClientFlow {
    * True after a refusal in extended mode: upstream discards every message until Sync (Query
    * included), so the gateway drops them too instead of deciding what will never run.
    */
-  private skipToSync = false;
+  skipToSync = false;
   /** Masks of DECLAREd cursors and SQL-PREPAREd statements, for their FETCH and EXECUTE. */
   private readonly named = new NamedResults();
   /** Decisions reused for statements differing only in compared values; null when off. */

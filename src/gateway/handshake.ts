@@ -7,6 +7,7 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { isPgwardenError, PgwardenError } from '../errors.js';
+import { isOAuthBearerAbort, oauthBearerChallenge, parseOAuthBearer } from '../identity/index.js';
 import type { Identity } from '../identity/types.js';
 import {
   AuthCode,
@@ -155,12 +156,9 @@ async function authenticate(
       'pgwarden requires TLS for this connection (connect with sslmode=require or stronger)',
     );
   }
-  socket.write(authentication(AuthCode.CleartextPassword));
-  const msg = await reader.next(HANDSHAKE_TIMEOUT_MS);
-  if (msg.type !== Frontend.Password) {
-    throw new ProtocolError(`expected password response, got message type ${msg.type}`);
-  }
-  const token = parsePassword(msg.body);
+  const token = options.oauthBearer
+    ? await bearerToken(socket, reader, options.oauthBearer)
+    : await passwordToken(socket, reader);
   if (token === '') throw new HandshakeRefusal('28P01', 'empty token');
   let identity: Identity;
   try {
@@ -208,6 +206,73 @@ async function authenticate(
     clientAddr: conn.clientAddr,
     tls: conn.secure,
   };
+}
+
+/** The token sent as a cleartext password (the default route for every client). */
+async function passwordToken(socket: net.Socket, reader: MessageReader): Promise<string> {
+  socket.write(authentication(AuthCode.CleartextPassword));
+  const msg = await reader.next(HANDSHAKE_TIMEOUT_MS);
+  if (msg.type !== Frontend.Password) {
+    throw new ProtocolError(`expected password response, got message type ${msg.type}`);
+  }
+  return parsePassword(msg.body);
+}
+
+/**
+ * The token of a SASL OAUTHBEARER exchange (RFC 7628, as PostgreSQL 18 speaks it):
+ * 1. AuthenticationSASL offering OAUTHBEARER only;
+ * 2. SASLInitialResponse: `auth=Bearer <token>`, or no token to ask where to get one;
+ * 3. for discovery, AuthenticationSASLContinue with the issuer, the client's %x01, then FATAL.
+ * On success PostgreSQL sends no SASLFinal for this mechanism; AuthenticationOk follows.
+ */
+async function bearerToken(
+  socket: net.Socket,
+  reader: MessageReader,
+  bearer: NonNullable<GatewayOptions['oauthBearer']>,
+): Promise<string> {
+  socket.write(authentication(AuthCode.SASL, Buffer.from(`${OAUTHBEARER}\0\0`)));
+  const initial = await reader.next(HANDSHAKE_TIMEOUT_MS);
+  if (initial.type !== Frontend.Password) {
+    throw new ProtocolError(`expected SASLInitialResponse, got message type ${initial.type}`);
+  }
+  const { mechanism, data } = parseSaslInitial(initial.body);
+  if (mechanism !== OAUTHBEARER) {
+    throw new HandshakeRefusal(
+      '28000',
+      `this listener accepts SASL ${OAUTHBEARER} only (client chose ${mechanism})`,
+    );
+  }
+  let response;
+  try {
+    response = parseOAuthBearer(data);
+  } catch (err) {
+    throw new ProtocolError((err as Error).message);
+  }
+  if (response.token !== undefined) return response.token;
+  socket.write(authentication(AuthCode.SASLContinue, oauthBearerChallenge(bearer)));
+  const abort = await reader.next(HANDSHAKE_TIMEOUT_MS);
+  if (abort.type !== Frontend.Password || !isOAuthBearerAbort(abort.body)) {
+    throw new ProtocolError('expected the OAUTHBEARER error acknowledgement');
+  }
+  throw new HandshakeRefusal(
+    '28000',
+    `a bearer token from ${bearer.issuer} is required (SASL ${OAUTHBEARER})`,
+  );
+}
+
+const OAUTHBEARER = 'OAUTHBEARER';
+
+/** SASLInitialResponse: mechanism name, int32 length of the data (-1 for none), the data. */
+function parseSaslInitial(body: Buffer): { mechanism: string; data: Buffer } {
+  const end = body.indexOf(0);
+  if (end < 0 || body.length < end + 5) throw new ProtocolError('malformed SASLInitialResponse');
+  const mechanism = body.toString('utf8', 0, end);
+  const length = body.readInt32BE(end + 1);
+  const start = end + 5;
+  if (length < -1 || start + Math.max(length, 0) > body.length) {
+    throw new ProtocolError('malformed SASLInitialResponse');
+  }
+  return { mechanism, data: body.subarray(start, start + Math.max(length, 0)) };
 }
 
 async function readProxyHeader(socket: net.Socket): Promise<{ addr: string | null; rest: Buffer }> {

@@ -14,5 +14,7 @@ export type {
   UpstreamOptions,
 } from './options.js';
 export type { Refusal } from './decisions.js';
+export type { DecisionCacheOptions } from './decision-cache.js';
+export { DEFAULT_IDLE_TIMEOUT_MS } from './session.js';
 export { REFUSED_SQL } from './client-flow.js';
 export { ScramClient, md5Password } from './scram.js';

@@ -116,6 +116,13 @@ export interface GatewayOptions {
    * with FATAL 57P05 and audited (PCI DSS 8.2.8); default 15 minutes, 0 turns it off.
    */
   idleTimeoutMs?: number;
+  /**
+   * Offer SASL OAUTHBEARER (PostgreSQL 18 libpq) instead of the cleartext password on this
+   * listener. The server picks the method before it knows the client, so a listener speaks one
+   * route: clients without OAUTHBEARER support need a password listener. `issuer` is announced
+   * to clients that ask where to get a token.
+   */
+  oauthBearer?: { issuer: string; scope?: string };
   /** More client sessions than this are refused with 53300; default unlimited. */
   maxConnections?: number;
 }

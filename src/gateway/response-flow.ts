@@ -15,29 +15,67 @@ import {
   parseRowDescription,
   type WireMessage,
 } from '../wire/index.js';
-import { ResultError, withFormats, type StatementRun } from './results.js';
+import { LimitExceeded, ResultError, withFormats, type StatementRun } from './results.js';
 import type { PreparedStatement, ProtocolState, Slot } from './state.js';
+
+/** What the response flow tells its session. */
+export interface ResponseHooks {
+  /** DDL has run outside a transaction block or its transaction committed. */
+  catalogChanged?: () => void;
+  /** Whom `$user` in search_path names: the role the session runs as upstream. */
+  pathUser?: () => string;
+  /**
+   * A statement passed its limit: cancel it upstream. `skipToSync` is true when the client has
+   * not sent the Sync of that pipeline yet, so its next messages up to Sync must be dropped.
+   */
+  limitExceeded?: (skipToSync: boolean) => void;
+}
+
+/** A statement over its limit, and what upstream did after it. */
+interface Limited {
+  slot: Slot;
+  /** Upstream reported an error for it (the cancel landed): everything after was skipped. */
+  sawError: boolean;
+  /** Upstream finished it anyway. */
+  completed: boolean;
+  /** Upstream sent responses of later messages: they ran. */
+  beyond: boolean;
+  /** A SELECT with nothing after it in its query string. */
+  harmless: boolean;
+}
 
 /** Routes upstream messages; returns what to send the client, or null to send nothing. */
 export class ResponseFlow {
   /** True from an error in extended mode until the ReadyForQuery that answers Sync. */
   private skipping = false;
+  /** Set from a statement passing its row or byte limit until the next ReadyForQuery. */
+  private limited: Limited | null = null;
 
   constructor(
     private readonly state: ProtocolState,
-    /** Called when DDL has run outside a transaction block or its transaction committed. */
-    private readonly onCatalogChanged: () => void = () => undefined,
-    /** Whom `$user` in search_path names: the role the session runs as upstream. */
-    private readonly pathUser: () => string = () => '',
+    private readonly hooks: ResponseHooks = {},
   ) {}
+
+  /** True while a statement over its limit waits for its ReadyForQuery. */
+  get limitPending(): boolean {
+    return this.limited !== null;
+  }
 
   /** Handles one upstream message. Throws ResultError when the result cannot go out safely. */
   handle(msg: WireMessage): Buffer | null {
+    if (this.limited) return this.afterLimit(this.limited, msg);
     const slot = this.state.slots[0];
     switch (msg.type) {
       case Backend.DataRow:
-      case Backend.CopyData:
-        return this.runOf(slot, msg).row(msg.raw);
+      case Backend.CopyData: {
+        const run = this.runOf(slot, msg);
+        try {
+          return run.row(msg.raw);
+        } catch (err) {
+          if (err instanceof LimitExceeded) return this.limit(slot!, run, err);
+          throw err;
+        }
+      }
       case Backend.RowDescription:
         return this.rowDescription(slot, msg);
       case Backend.CommandComplete:
@@ -69,27 +107,8 @@ export class ResponseFlow {
         return msg.raw;
       case Backend.ErrorResponse:
         return this.error(slot, msg);
-      case Backend.ReadyForQuery: {
-        const status = parseReadyForQuery(msg.body);
-        // Portals end with their transaction.
-        if (status === 'I') this.state.committedPortals.clear();
-        // This answers the oldest Sync or Query. Extended messages queued before it got no
-        // answer: an error made upstream skip them (possibly sent after that error arrived).
-        // While upstream skips to Sync it ignores Query messages too, so only Sync answers.
-        while (this.state.slots.length > 0) {
-          const done = this.state.slots.shift()!;
-          this.state.answered(done);
-          if (done.kind === 'sync' || (done.kind === 'query' && !this.skipping)) break;
-        }
-        this.skipping = false;
-        if (status === 'I' && this.state.ddlSent) {
-          // Committed (or rolled back, which costs only a reload): the catalog may differ now.
-          if (this.state.slots.length === 0) this.state.ddlSent = false;
-          this.onCatalogChanged();
-        }
-        this.state.ready(status);
-        return msg.raw;
-      }
+      case Backend.ReadyForQuery:
+        return this.readyForQuery(msg);
       case Backend.CopyInResponse:
       case Backend.CopyOutResponse:
         if (slot?.kind === 'execute') this.check(slot);
@@ -110,13 +129,107 @@ export class ResponseFlow {
     }
   }
 
+  private readyForQuery(msg: WireMessage): Buffer {
+    const status = parseReadyForQuery(msg.body);
+    // Portals end with their transaction.
+    if (status === 'I') this.state.committedPortals.clear();
+    // This answers the oldest Sync or Query. Extended messages queued before it got no
+    // answer: an error made upstream skip them (possibly sent after that error arrived).
+    // While upstream skips to Sync it ignores Query messages too, so only Sync answers.
+    while (this.state.slots.length > 0) {
+      const done = this.state.slots.shift()!;
+      this.state.answered(done);
+      if (done.kind === 'sync' || (done.kind === 'query' && !this.skipping)) break;
+    }
+    this.skipping = false;
+    if (status === 'I' && this.state.ddlSent) {
+      // Committed (or rolled back, which costs only a reload): the catalog may differ now.
+      if (this.state.slots.length === 0) this.state.ddlSent = false;
+      this.hooks.catalogChanged?.();
+    }
+    this.state.ready(status);
+    return msg.raw;
+  }
+
+  /**
+   * A statement passed its row or byte limit: the client gets 54000 for it instead of the row,
+   * and upstream is asked to cancel it, which aborts the rest of the query string or pipeline
+   * and an open transaction block, as the client now believes. Until the ReadyForQuery, the
+   * rest of the statement's response is dropped.
+   */
+  private limit(slot: Slot, run: StatementRun, err: LimitExceeded): Buffer {
+    run.finish({ error: { code: '54000', message: err.message } });
+    const last = slot.kind !== 'query' || slot.index === slot.runs.length - 1;
+    this.limited = {
+      slot,
+      sawError: false,
+      completed: false,
+      beyond: false,
+      harmless: run.statement?.facts.kind === 'select' && last,
+    };
+    const syncQueued = this.state.slots.some((s) => s !== slot && s.kind === 'sync');
+    this.hooks.limitExceeded?.(slot.kind === 'execute' && !syncQueued);
+    return errorResponse({ severity: 'ERROR', code: '54000', message: err.message });
+  }
+
+  /**
+   * Upstream messages after a limit was passed. Upstream and client agree when the cancel
+   * stopped the statement (its ErrorResponse), or when it had finished anyway, was a SELECT,
+   * nothing ran after it and no transaction block is open. Otherwise the session ends: the
+   * client saw an error for a statement, or the statements after it, that upstream ran.
+   */
+  private afterLimit(limited: Limited, msg: WireMessage): Buffer | null {
+    switch (msg.type) {
+      case Backend.ReadyForQuery: {
+        this.limited = null;
+        const status = parseReadyForQuery(msg.body);
+        const agreed = limited.sawError || (!limited.beyond && limited.harmless && status === 'I');
+        if (!agreed) {
+          throw new ResultError(
+            'a statement over its row or byte limit could not be stopped upstream',
+            '54000',
+          );
+        }
+        this.skipping = limited.slot.kind !== 'query';
+        return this.readyForQuery(msg);
+      }
+      case Backend.ErrorResponse:
+        // Before the statement finished, this is the cancel (or another error) stopping it.
+        if (limited.completed) limited.beyond = true;
+        else limited.sawError = true;
+        return null;
+      case Backend.ParameterStatus:
+        this.parameterStatus(msg.body);
+        return msg.raw;
+      case Backend.NoticeResponse:
+        return scrubbed(msg);
+      case Backend.NotificationResponse:
+        return maskNotificationResponse(msg.raw);
+      case Backend.DataRow:
+      case Backend.CopyData:
+        if (limited.completed) limited.beyond = true;
+        return null;
+      case Backend.CopyDone:
+        return null;
+      case Backend.CommandComplete:
+      case Backend.PortalSuspended:
+        // The limited statement's own end; anything that ends later ran after it.
+        if (limited.completed) limited.beyond = true;
+        limited.completed = true;
+        return null;
+      default:
+        limited.beyond = true;
+        return null;
+    }
+  }
+
   /** PostgreSQL 18 reports search_path changes; later statements are analysed against them. */
   private parameterStatus(body: Buffer): void {
     // Name and value, each NUL-terminated; only search_path matters here.
     const end = body.indexOf(0);
     if (end !== 'search_path'.length || body.toString('latin1', 0, end) !== 'search_path') return;
     const value = body.toString('utf8', end + 1, body.indexOf(0, end + 1));
-    this.state.searchPath = parseSearchPath(value, this.pathUser());
+    this.state.searchPath = parseSearchPath(value, this.hooks.pathUser?.() ?? '');
   }
 
   private runOf(slot: Slot | undefined, msg: WireMessage): StatementRun {

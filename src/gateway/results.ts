@@ -7,6 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { PgwardenError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MaskerFactory, ResultField, RowMasker } from '../masking/types.js';
+import type { OutputLineage } from '../sql/types.js';
 import type { DecidedStatement, StatementDecider } from './decisions.js';
 
 /** Type byte of CopyData. */
@@ -36,6 +37,17 @@ export class ResultError extends PgwardenError {
   }
 }
 
+/**
+ * A result passed the decision's row or byte cap. The row that crossed it is not sent; the
+ * response flow ends the statement with this error (54000) and cancels it upstream.
+ */
+export class LimitExceeded extends ResultError {
+  constructor(message: string) {
+    super(message, '54000');
+    this.name = 'LimitExceeded';
+  }
+}
+
 /** Tracks one execution of one statement (or one Execute of a portal). */
 export class StatementRun {
   private rows = 0;
@@ -57,7 +69,7 @@ export class StatementRun {
     readonly statement: ExecutableStatement | undefined,
     private readonly context: RunContext,
   ) {
-    this.needsMasking = !!statement && Object.keys(statement.decision.mask).length > 0;
+    this.needsMasking = !!statement && masksReach(statement.facts.outputs, statement.decision.mask);
     this.scans = !!statement && !!context.masker;
   }
 
@@ -96,10 +108,14 @@ export class StatementRun {
     (this.hash ??= createHash('sha256')).update(message);
     const decision = this.statement?.decision;
     if (decision?.rowLimit != null && this.rows > decision.rowLimit) {
-      throw new ResultError(`row limit of ${decision.rowLimit} exceeded`, '54000');
+      throw new LimitExceeded(
+        `row limit of ${decision.rowLimit} exceeded (decision ${decision.id})`,
+      );
     }
     if (decision?.byteLimit != null && this.bytes > decision.byteLimit) {
-      throw new ResultError(`byte limit of ${decision.byteLimit} exceeded`, '54000');
+      throw new LimitExceeded(
+        `byte limit of ${decision.byteLimit} exceeded (decision ${decision.id})`,
+      );
     }
     return message;
   }
@@ -146,6 +162,23 @@ export class StatementRun {
       })
       .catch(log);
   }
+}
+
+/**
+ * Whether a decision's masks can touch this statement's result. Policies often attach one mask
+ * map to every statement of an identity; a result whose lineage names none of the masked columns
+ * (nor a whole row of their tables, nor an unknown source) needs no column masking, which saves
+ * a Describe and a masker per Execute. The card-number backstop still scans its rows. A
+ * statement without known outputs keeps its masks: rows it returns cannot be ruled out.
+ */
+export function masksReach(outputs: OutputLineage[], mask: Record<string, unknown>): boolean {
+  const columns = Object.keys(mask);
+  if (columns.length === 0) return false;
+  if (outputs.length === 0) return true;
+  const tables = new Set(columns.map((c) => c.slice(0, c.lastIndexOf('.'))));
+  return outputs.some(
+    (o) => o.unknown || o.sources.some((s) => s in mask) || o.wholeRow.some((t) => tables.has(t)),
+  );
 }
 
 /** Applies Bind's result format codes to a statement's fields (Describe 'S' reports text). */

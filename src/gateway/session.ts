@@ -83,15 +83,23 @@ export class Session {
     );
     this.runContext = { decider: this.decider, masker: options.masker, logger };
     this.clientFlow = new ClientFlow(this);
-    this.responses = new ResponseFlow(
-      this.state,
-      () => {
+    this.responses = new ResponseFlow(this.state, {
+      catalogChanged: () => {
         // Facts and cached decisions derived from the old catalog no longer apply anywhere.
         options.analyzer.invalidate?.(facts.upstreamDatabase);
         catalog.generation++;
       },
-      () => this.assumedRole ?? options.upstream.user,
-    );
+      pathUser: () => this.assumedRole ?? options.upstream.user,
+      limitExceeded: (skipToSync) => {
+        if (skipToSync) this.clientFlow.skipToSync = true;
+        // After the rest of this chunk: when its ReadyForQuery is already in it, the statement
+        // is over and a cancel could only hit the client's next one.
+        queueMicrotask(() => {
+          if (!this.responses.limitPending || this.closed) return;
+          this.cancel().catch((err: unknown) => this.logger.warn({ err }, 'cancel failed'));
+        });
+      },
+    });
     this.state.ready(upstream.status);
     this.state.scanRows = !!options.masker;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));

@@ -133,18 +133,64 @@ describe('masking', () => {
 });
 
 describe('row limits', () => {
-  it('ends the session with 54000 when a result passes the decision row limit', async () => {
+  it('ends the statement, not the session, with 54000 past the row limit', async () => {
     const limited = functionDecider(() => ({ rowLimit: 5 }));
     const gw = await gateway({ decider: () => limited });
     const client = await gw.connect(database);
-    const ended = new Promise<Error>((resolve) => client.on('error', resolve));
     const small = await client.query('SELECT g FROM generate_series(1, 5) g');
     expect(small.rowCount).toBe(5);
+    // Finished upstream before the cancel could matter: a SELECT, nothing after it.
+    const quick = await client
+      .query('SELECT g FROM generate_series(1, 10) g')
+      .catch((e: unknown) => e);
+    expect((quick as pg.DatabaseError).code).toBe('54000');
+    expect((quick as pg.DatabaseError).message).toMatch(/row limit of 5 exceeded \(decision d-/);
+    // Still running upstream: cancelled there.
+    const big = await client
+      .query('SELECT g FROM generate_series(1, 5000000) g')
+      .catch((e: unknown) => e);
+    expect((big as pg.DatabaseError).code).toBe('54000');
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    // The same through the extended protocol.
+    const extended = await client
+      .query('SELECT g FROM generate_series(1, $1::int) g', [5000000])
+      .catch((e: unknown) => e);
+    expect((extended as pg.DatabaseError).code).toBe('54000');
+    expect((await client.query('SELECT $1::int AS one', [1])).rows).toEqual([{ one: 1 }]);
+    await client.end();
+  });
+
+  it('aborts the transaction block, as the client was told', async () => {
+    const limited = functionDecider(() => ({ rowLimit: 5 }));
+    const gw = await gateway({ decider: () => limited });
+    const client = await gw.connect(database);
+    await client.query('BEGIN');
+    // Inserted, then rolled back with the block: the audit test below counts notes.
+    await client.query('INSERT INTO notes VALUES (77)');
     const err = await client
-      .query('SELECT g FROM generate_series(1, 100000) g')
+      .query('SELECT g FROM generate_series(1, 5000000) g')
       .catch((e: unknown) => e);
     expect((err as pg.DatabaseError).code).toBe('54000');
-    // The session ends: rows past the cap never reach the client.
+    const commit = await client.query('COMMIT');
+    expect(commit.command).toBe('ROLLBACK');
+    const admin = await directClient(database);
+    expect((await admin.query('SELECT count(*)::int AS n FROM notes WHERE v = 77')).rows).toEqual([
+      { n: 0 },
+    ]);
+    await admin.end();
+    await client.end();
+  });
+
+  it('ends the session when the statement over the limit wrote and could not be stopped', async () => {
+    const limited = functionDecider(() => ({ rowLimit: 2 }));
+    const gw = await gateway({ decider: () => limited });
+    const client = await gw.connect(database);
+    const ended = new Promise<Error>((resolve) => client.on('error', resolve));
+    await client.query('CREATE TEMP TABLE written (v int)');
+    const err = await client
+      .query('INSERT INTO written SELECT g FROM generate_series(1, 3) g RETURNING v')
+      .catch((e: unknown) => e);
+    expect((err as pg.DatabaseError).code).toBe('54000');
     expect(await ended).toBeInstanceOf(Error);
   });
 });

@@ -48,12 +48,27 @@ function write(text: string): void {
   process.stdout.write(text);
 }
 
+/**
+ * The trail to read: PATH, or the PostgreSQL sink whose DSN is in the environment variable
+ * `--dsn-env` names (a DSN holds a password, which a command line would show to `ps`).
+ */
+function trailTarget(path: string | undefined, dsnEnv: string | undefined): string {
+  if (dsnEnv !== undefined) {
+    const dsn = process.env[dsnEnv];
+    if (!dsn) throw new InvalidArgumentError(`environment variable ${dsnEnv} is not set`);
+    return dsn;
+  }
+  if (path === undefined) throw new InvalidArgumentError('give PATH or --dsn-env');
+  return path;
+}
+
 async function verifyAction(
-  path: string,
-  opts: { jwks?: string; checkpoints?: string; format: string },
+  path: string | undefined,
+  opts: { jwks?: string; checkpoints?: string; format: string; dsnEnv?: string },
 ): Promise<void> {
   const jwks = opts.jwks ? await loadJwksFile(opts.jwks) : undefined;
-  const report = await verifyAudit(path, { jwks, checkpoints: opts.checkpoints });
+  const target = trailTarget(path, opts.dsnEnv);
+  const report = await verifyAudit(target, { jwks, checkpoints: opts.checkpoints });
   write(
     opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(report),
   );
@@ -152,7 +167,8 @@ export function registerAudit(program: Command, options: AuditCommandOptions = {
   audit
     .command('verify')
     .description('check hashes, sequence, file links and checkpoint signatures; exit 1 on a fault')
-    .argument('<path>', 'audit folder or one audit file')
+    .argument('[path]', 'audit folder, one audit file, or postgres://… of the PostgreSQL sink')
+    .option('--dsn-env <var>', 'verify the PostgreSQL sink whose DSN this variable holds')
     .option('--jwks <file>', 'public keys to check signatures with (default: jwks.json beside it)')
     .option('--checkpoints <file>', 'second checkpoint sink: detects a truncated trail')
     .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))

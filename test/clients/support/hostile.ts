@@ -55,21 +55,36 @@ const nonZeroBytes = (min: number, max: number) =>
     .uint8Array({ minLength: min, maxLength: max })
     .map((a) => Buffer.from(a.map((b) => (b === 0 ? 1 : b))));
 
-/** A startup packet whose length cannot be right: under 8 bytes, over 10000, or negative. */
-export const badLength: fc.Arbitrary<Buffer> = fc
-  .tuple(
-    fc.oneof(
-      fc.integer({ min: 0, max: 7 }),
-      fc.integer({ min: 10_001, max: 0x7fffffff }),
-      fc.integer({ min: -0x80000000, max: -1 }),
-    ),
-    fc.uint8Array({ maxLength: 32 }),
-  )
-  .map(([length, rest]) => {
-    const head = Buffer.alloc(4);
-    head.writeInt32BE(length, 0);
-    return Buffer.concat([head, Buffer.from(rest)]);
-  });
+function lengthThen(length: number, rest: Uint8Array): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeInt32BE(length, 0);
+  return Buffer.concat([head, Buffer.from(rest)]);
+}
+
+/**
+ * A startup packet whose length cannot be right: under 4, over 10000, or negative, followed by
+ * anything; or 4 to 7 (too short for a protocol version) followed by at least that many bytes.
+ */
+export const badLength: fc.Arbitrary<Buffer> = fc.oneof(
+  fc
+    .tuple(
+      fc.oneof(
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 10_001, max: 0x7fffffff }),
+        fc.integer({ min: -0x80000000, max: -1 }),
+      ),
+      fc.uint8Array({ maxLength: 32 }),
+    )
+    .map(([length, rest]) => lengthThen(length, rest)),
+  fc
+    .tuple(fc.integer({ min: 4, max: 7 }), fc.uint8Array({ minLength: 3, maxLength: 32 }))
+    .map(([length, rest]) => lengthThen(length, rest)),
+);
+
+/** A startup length of 5 to 7 with nothing after it: PostgreSQL refuses it on the spot. */
+export const shortLengthAlone: fc.Arbitrary<Buffer> = fc
+  .integer({ min: 5, max: 7 })
+  .map((length) => lengthThen(length, new Uint8Array(0)));
 
 /** A protocol 3.0 StartupMessage whose parameter list has no NUL terminator at all. */
 export const startupNoTerminator: fc.Arbitrary<Buffer> = nonZeroBytes(1, 200).map((body) =>
@@ -115,10 +130,13 @@ export const malformedKnown: fc.Arbitrary<{ bytes: Buffer; note: string }> = fc.
     bytes: frame('B', Buffer.concat([cstring(''), cstring(''), int16(n)])),
     note: `Bind announcing ${n} format codes and sending none`,
   })),
-  fc.tuple(fc.integer({ min: 1, max: 1000 }), nonZeroBytes(0, 8)).map(([n, tail]) => ({
-    bytes: frame('P', Buffer.concat([cstring(''), cstring('SELECT 1'), int16(n), tail])),
-    note: `Parse announcing ${n} parameter types with ${tail.length} bytes of them`,
-  })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 1000 }), nonZeroBytes(0, 8))
+    .filter(([n, tail]) => tail.length < n * 4)
+    .map(([n, tail]) => ({
+      bytes: frame('P', Buffer.concat([cstring(''), cstring('SELECT 1'), int16(n), tail])),
+      note: `Parse announcing ${n} parameter types with ${tail.length} bytes of them`,
+    })),
   fc
     .tuple(
       fc.constantFrom('D', 'C'),
@@ -265,3 +283,58 @@ function hex(chunks: Buffer[]): string {
   const all = Buffer.concat(chunks);
   return all.subarray(0, 64).toString('hex') + (all.length > 64 ? '…' : '');
 }
+
+/** A CancelRequest for any process id and secret key (4 bytes, as protocol 3.0 has it). */
+export const randomCancel: fc.Arbitrary<Buffer> = fc
+  .tuple(fc.integer({ min: 0, max: 0x7fffffff }), fc.uint8Array({ minLength: 4, maxLength: 4 }))
+  .map(([pid, secret]) => {
+    const body = Buffer.alloc(4);
+    body.writeInt32BE(pid, 0);
+    return startupPacket(CANCEL_REQUEST_CODE, Buffer.concat([body, Buffer.from(secret)]));
+  });
+
+const CANCEL_REQUEST_CODE = 80877102;
+const SSL_REQUEST_CODE = 80877103;
+
+/**
+ * Sends SSLRequest, then `garbage` where the TLS ClientHello belongs; resolves with the byte the
+ * server answered the request with and whether it then closed the connection within 5 s.
+ */
+export async function tlsGarbage(
+  port: number,
+  garbage: Buffer,
+): Promise<{ answer: string; closed: boolean }> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  let answer = '';
+  let closed = false;
+  socket.on('close', () => (closed = true));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const first = new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    socket.write(startupPacket(SSL_REQUEST_CODE, Buffer.alloc(0)));
+    answer = (await first).toString('latin1', 0, 1);
+    socket.write(garbage);
+    const deadline = Date.now() + 5_000;
+    while (!closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return { answer, closed };
+  } finally {
+    socket.destroy();
+  }
+}
+
+/**
+ * Bytes that are plainly not TLS, as from a client that asked for TLS and then spoke plaintext:
+ * a printable first byte (no record content type, no SSLv2 header) and a second byte that is no
+ * TLS major version, so the TLS layer can reject the first 5 bytes without waiting for more.
+ */
+export const notClientHello: fc.Arbitrary<Buffer> = fc
+  .tuple(
+    fc.integer({ min: 0x20, max: 0x7e }),
+    fc.integer({ min: 0, max: 255 }).filter((b) => b !== 3),
+    fc.uint8Array({ minLength: 3, maxLength: 300 }),
+  )
+  .map(([first, second, rest]) => Buffer.concat([Buffer.from([first, second]), rest]));

@@ -1,0 +1,142 @@
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openAuditSink, type AuditConfig } from '../../src/audit/index.js';
+
+let dir: string;
+const closers: Array<() => unknown> = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pgw-audit-fwd-'));
+});
+
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function auditConfig(forward: AuditConfig['forward']): AuditConfig {
+  return {
+    dir: join(dir, 'trail'),
+    sink: 'file',
+    durability: 'batched',
+    batch_interval: 2,
+    rotate_bytes: 64 * 1024 * 1024,
+    rotate_seconds: 86_400,
+    checkpoint_every: 1000,
+    checkpoint_seconds: 60,
+    record_rows: { databases: [], identities: [], max_bytes: 65_536 },
+    retention_days: 365,
+    forward,
+  };
+}
+
+async function body(req: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return text;
+}
+
+async function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  closers.push(() => new Promise((r) => server.close(r)));
+  return (server.address() as AddressInfo).port;
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('audit forwarding', () => {
+  it('POSTs every record as JSON lines, retrying a failed batch', async () => {
+    const received: Record<string, unknown>[] = [];
+    let requests = 0;
+    const auth: string[] = [];
+    const server = createServer((req, res) => {
+      void body(req).then((text) => {
+        requests++;
+        auth.push(String(req.headers.authorization));
+        // The first request fails: the batch must come again.
+        if (requests === 1) return res.writeHead(503).end();
+        for (const line of text.trim().split('\n')) received.push(JSON.parse(line));
+        res.writeHead(204).end();
+      });
+    });
+    const port = await listen(server);
+    const config = auditConfig([
+      { url: `http://127.0.0.1:${port}/ingest`, bearer_token_env: 'SIEM_TOKEN' },
+    ]);
+    const sink = await openAuditSink(config, {
+      instance: 'gw1',
+      stateDir: dir,
+      env: { SIEM_TOKEN: 'siem-secret' },
+    });
+    for (let i = 0; i < 20; i++) await sink.append('decision', { statement_id: `s-${i}` });
+    await sink.close();
+    await until(() => received.length >= 22);
+    const seqs = received.map((r) => r.seq);
+    // Opening checkpoint, 20 decisions, closing checkpoint: all once, in order.
+    expect(seqs).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+    expect(received[1]).toMatchObject({ kind: 'decision', statement_id: 's-0' });
+    expect(requests).toBeGreaterThanOrEqual(2);
+    expect(auth.every((a) => a === 'Bearer siem-secret')).toBe(true);
+    expect(sink.forwardStats()[0]).toMatchObject({ sent: 22, dropped: 0 });
+    expect(sink.forwardStats()[0]!.failures).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sends RFC 5424 messages with octet counting over syslog TCP', async () => {
+    let data = '';
+    const server = createTcpServer((socket) => socket.on('data', (d) => (data += String(d))));
+    const port = await listen(server);
+    const sink = await openAuditSink(auditConfig([{ url: `syslog://127.0.0.1:${port}` }]), {
+      instance: 'gw1',
+      stateDir: dir,
+    });
+    await sink.append('execution', { statement_id: 's-1', command_tag: 'SELECT 1' });
+    await sink.close();
+    const frames: string[] = [];
+    await until(() => {
+      frames.length = 0;
+      let rest = data;
+      while (rest.length > 0) {
+        const space = rest.indexOf(' ');
+        const length = Number(rest.slice(0, space));
+        const bytes = Buffer.from(rest.slice(space + 1));
+        if (bytes.length < length) break;
+        const frame = bytes.subarray(0, length).toString();
+        frames.push(frame);
+        rest = bytes.subarray(length).toString();
+      }
+      return frames.length >= 3;
+    });
+    expect(frames).toHaveLength(3);
+    const m = /^<110>1 (\S+) \S+ pgwarden \d+ (\S+) - (\{.*\})$/.exec(frames[1]!);
+    expect(m).not.toBeNull();
+    expect(m![2]).toBe('execution');
+    const record = JSON.parse(m![3]!) as Record<string, unknown>;
+    expect(record).toMatchObject({ seq: 2, kind: 'execution', command_tag: 'SELECT 1' });
+    expect(m![1]).toBe(record.time);
+  });
+
+  it('never holds statements when the target is down', async () => {
+    const server = createServer();
+    const port = await listen(server);
+    await new Promise((r) => server.close(r));
+    const sink = await openAuditSink(auditConfig([{ url: `http://127.0.0.1:${port}/` }]), {
+      instance: 'gw1',
+      stateDir: dir,
+    });
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) await sink.append('decision', { n: i });
+    await sink.flush();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(sink.failed).toBe(false);
+    await sink.close();
+    expect(sink.forwardStats()[0]!.failures).toBeGreaterThanOrEqual(1);
+  });
+});
