@@ -23,6 +23,7 @@ function auditConfig(forward: AuditConfig['forward']): AuditConfig {
   return {
     dir: join(dir, 'trail'),
     sink: 'file',
+    signing_key_file: join(dir, 'key.jwk'),
     durability: 'batched',
     batch_interval: 2,
     rotate_bytes: 64 * 1024 * 1024,
@@ -62,7 +63,10 @@ describe('audit forwarding', () => {
         requests++;
         auth.push(String(req.headers.authorization));
         // The first request fails: the batch must come again.
-        if (requests === 1) return res.writeHead(503).end();
+        if (requests === 1) {
+          res.writeHead(503).end();
+          return;
+        }
         for (const line of text.trim().split('\n')) received.push(JSON.parse(line));
         res.writeHead(204).end();
       });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   auditTableDdl,
   loadOrCreateSigningKey,
@@ -11,6 +11,7 @@ import {
   queryAudit,
   verifyAudit,
 } from '../../src/audit/index.js';
+import { main } from '../../src/cli/index.js';
 import { createDatabase, directClient, testServer } from '../support/pg.js';
 
 let dir: string;
@@ -80,6 +81,29 @@ describe('PostgreSQL audit sink', () => {
     const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pgwarden_audit
       WHERE line LIKE '%4111111111111111%'`);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('verifies from the command line with the DSN in the environment', async () => {
+    const keyFile = join(dir, 'jwks.json');
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
+    process.env.PGW_TEST_AUDIT_DSN = writerDsn;
+    try {
+      const args = ['node', 'pgwarden', 'audit', 'verify', '--dsn-env', 'PGW_TEST_AUDIT_DSN'];
+      const code = await main([...args, '--jwks', keyFile, '--format', 'json']);
+      expect(code).toBe(0);
+    } finally {
+      spy.mockRestore();
+      delete process.env.PGW_TEST_AUDIT_DSN;
+      process.exitCode = undefined;
+    }
+    const report = JSON.parse(out) as { ok: boolean; records: number };
+    expect(report.ok).toBe(true);
+    expect(report.records).toBeGreaterThan(15);
+    expect(out).not.toContain('writer-secret');
   });
 
   it('does not let the gateway role change what it wrote', async () => {

@@ -18,6 +18,7 @@ function auditConfig(trail: string): AuditConfig {
   return {
     dir: trail,
     sink: 'file',
+    signing_key_file: join(dir, 'key.jwk'),
     durability: 'strict',
     batch_interval: 5,
     rotate_bytes: 64 * 1024 * 1024,
