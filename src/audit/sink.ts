@@ -8,7 +8,7 @@ import type { Config } from '../config/index.js';
 import { secretSource } from '../config/secrets.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { SealedLine } from './destination.js';
-import { Forwarder, type ForwardStats } from './forward.js';
+import { Forwarder, type ForwarderOptions, type ForwardStats } from './forward.js';
 import { loadOrCreateSigningKey, type JsonWebKeySet } from './keys.js';
 import { openPostgresAuditStore, type PostgresStore } from './postgres.js';
 import { applyRetention } from './retention.js';
@@ -26,6 +26,10 @@ export interface AuditSinkContext {
   stateDir: string;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Settings of the forwarding queues (defaults in forward.ts). */
+  forwarding?: ForwarderOptions;
+  /** How long `close` waits for forwarding queues to drain, in milliseconds. Default 2000. */
+  forwardCloseMs?: number;
 }
 
 /** The opened trail with its forwarding and retention; see {@link openAuditSink}. */
@@ -40,6 +44,7 @@ export class OpenedAuditSink implements AuditSink {
     private readonly store: PostgresStore | null,
     private readonly retain: (() => Promise<unknown>) | null,
     private readonly logger: Logger,
+    private readonly forwardCloseMs = 2000,
   ) {}
 
   /** See {@link AuditTrail.append}. */
@@ -105,7 +110,7 @@ export class OpenedAuditSink implements AuditSink {
   async close(): Promise<void> {
     while (this.retention) await this.retention;
     await this.trail.close();
-    await this.forwarder?.close();
+    await this.forwarder?.close(this.forwardCloseMs);
     await this.store?.close();
   }
 }
@@ -130,7 +135,7 @@ export async function openAuditSink(
             bearerToken: t.bearer_token_env ? env[t.bearer_token_env] : undefined,
             caFile: t.ca_file,
           })),
-          { logger },
+          { logger, ...context.forwarding },
         )
       : null;
   const store =
@@ -174,7 +179,7 @@ export async function openAuditSink(
           days: audit.retention_days,
           logger,
         });
-  sink = new OpenedAuditSink(trail, forwarder, store, retain, logger);
+  sink = new OpenedAuditSink(trail, forwarder, store, retain, logger, context.forwardCloseMs);
   for (const lines of early) sink.stored(lines);
   return sink;
 }

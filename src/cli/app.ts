@@ -23,7 +23,7 @@ import {
 import type { AuditKind } from '../audit/types.js';
 import type { Config } from '../config/index.js';
 import { secretSource } from '../config/secrets.js';
-import { NotSupportedError } from '../errors.js';
+import { NotSupportedError, PgwardenError } from '../errors.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import {
   createMetrics,
@@ -236,6 +236,13 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
       approvals,
       logger: log,
       maxMessageBytes: config.listen.max_message_bytes,
+      maxConnections: config.listen.max_connections,
+      idleTimeoutMs: config.identity.idle_timeout,
+      oauthBearer: oauthBearer(config),
+      decisionCache:
+        config.policy.decision_cache_entries > 0
+          ? { maxEntries: config.policy.decision_cache_entries }
+          : false,
     });
     stops.push(async () => {
       await gateway.close();
@@ -309,6 +316,16 @@ function issuerOptions(issuer: Config['identity']['issuers'][number]): IssuerOpt
     jwksCooldownMs: issuer.jwks_cooldown,
     jwksMaxAgeMs: issuer.jwks_max_age,
   };
+}
+
+/** SASL OAUTHBEARER on the listener, when asked for: tokens come from the first issuer. */
+function oauthBearer(config: Config): { issuer: string } | undefined {
+  if (!config.listen.oauthbearer) return undefined;
+  const issuer = config.identity.issuers[0]?.issuer;
+  if (!issuer) {
+    throw new PgwardenError('ERR_CONFIG_INVALID', 'listen.oauthbearer needs identity.issuers');
+  }
+  return { issuer };
 }
 
 function upstreamTls(config: Config) {

@@ -301,6 +301,7 @@ export class StatementDecider {
     ]);
     this.cancelHold = null;
     if (outcome === 'cancelled') {
+      ticket.cancel?.();
       return {
         code: '57014',
         message:
@@ -309,10 +310,16 @@ export class StatementDecider {
       };
     }
     if (outcome.status === 'approved') return outcome.approvals;
-    const why = outcome.status === 'denied' ? `denied: ${outcome.reason}` : 'approval expired';
+    // Expiry reads like a statement timeout (57014); a person's denial is a refusal (42501).
+    if (outcome.status === 'timeout') {
+      return {
+        code: '57014',
+        message: `statement refused: approval expired (request ${ticket.id}, decision ${decision.id})`,
+      };
+    }
     return {
       code: '42501',
-      message: `statement refused: ${why} (request ${ticket.id}, decision ${decision.id})`,
+      message: `statement refused: denied: ${outcome.reason} (request ${ticket.id}, decision ${decision.id})`,
     };
   }
 

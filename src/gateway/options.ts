@@ -24,6 +24,8 @@ export interface ApprovalTicket {
   url: string;
   /** Settles once a person decides or the request expires. */
   outcome: Promise<ApprovalOutcome>;
+  /** Withdraws the request: its client cancelled the statement or went away. */
+  cancel?(): void;
 }
 
 /** What the gateway tells the approvals service about a statement it holds. */

@@ -361,6 +361,8 @@ export class Session {
   private close(cancel: boolean): void {
     if (this.closed) return;
     this.closed = true;
+    // A statement held for approval has no upstream query to cancel: withdraw its request.
+    this.decider.cancelHold?.();
     clearTimeout(this.expiryTimer);
     clearTimeout(this.idleTimer);
     const upstream = this.upstream.socket;

@@ -26,6 +26,7 @@ export const BUILTIN_ARITY: Readonly<Record<string, number>> = {
   'internal.member_2': 2,
   'internal.member_3': 3,
   'internal.print': 1,
+  'internal.walk': 1,
   print: -1,
   // Numbers.
   abs: 1,

@@ -68,7 +68,8 @@ function plannableBuiltins(): Record<string, number> {
   const supported = supportedBuiltins();
   const out: Record<string, number> = {};
   for (const [name, arity] of Object.entries(BUILTIN_ARITY)) {
-    if (supported.has(name) || name === 'print' || name === 'eq' || name === 'assign') {
+    // walk is planned as internal.walk plus a scan (planner-calls.ts).
+    if (supported.has(name) || ['print', 'eq', 'assign', 'walk'].includes(name)) {
       out[name] = arity;
     }
   }

@@ -40,11 +40,31 @@ export function planCall(
     }
     return callUser(fp, set, t, args, k);
   }
+  if (name === 'walk' && args.length === 1) return planWalk(fp, t, args, k);
   if (fp.ctx.builtins[name] === undefined) {
     fp.ctx.diags.push(diagnostic(t.loc, 'rego_type_error', `undefined function ${name}`));
     return;
   }
   callBuiltin(fp, name, t, args, k);
+}
+
+/**
+ * `walk(x)` yields each `[path, value]` pair of `x` as a separate value (OPA plans it as an
+ * iterating builtin): the runtime's `internal.walk` returns all the pairs as one array, and a
+ * scan over it continues the body once per pair, so `walk(x, [p, v])` binds p and v in turn.
+ */
+function planWalk(
+  fp: FuncPlanner,
+  t: ast.CallTerm,
+  args: ast.Term[],
+  k: (r: ir.Local) => void,
+): void {
+  callBuiltin(fp, 'internal.walk', t, args, (pairs) => {
+    const key = fp.newLocal();
+    const value = fp.newLocal();
+    const block = fp.block(() => k(value));
+    fp.emit({ type: 'ScanStmt', source: pairs, key, value, block });
+  });
 }
 
 function callBuiltin(

@@ -134,6 +134,8 @@ describe('audit forwarding', () => {
     const sink = await openAuditSink(auditConfig([{ url: `http://127.0.0.1:${port}/` }]), {
       instance: 'gw1',
       stateDir: dir,
+      forwarding: { attempts: 2, backoffMs: 20 },
+      forwardCloseMs: 300,
     });
     const started = Date.now();
     for (let i = 0; i < 50; i++) await sink.append('decision', { n: i });
@@ -141,6 +143,11 @@ describe('audit forwarding', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(sink.failed).toBe(false);
     await sink.close();
-    expect(sink.forwardStats()[0]!.failures).toBeGreaterThanOrEqual(1);
+    const stats = sink.forwardStats()[0]!;
+    expect(stats.failures).toBeGreaterThanOrEqual(1);
+    // A batch that failed every attempt is dropped and counted, not kept forever.
+    await until(() => sink.forwardStats()[0]!.dropped > 0);
+    expect(sink.forwardStats()[0]!.dropped).toBeGreaterThan(0);
+    expect(sink.forwardStats()[0]!.sent).toBe(0);
   });
 });

@@ -109,8 +109,9 @@ describe('PostgreSQL audit sink', () => {
   it('does not let the gateway role change what it wrote', async () => {
     const store = await openPostgresAuditStore({ dsn: writerDsn });
     await store.readHead('gw-a');
-    const client = await (store.destination as unknown as { connection(): Promise<pg.Client> })
-      .connection();
+    const client = await (
+      store.destination as unknown as { connection(): Promise<pg.Client> }
+    ).connection();
     await expect(client.query(`UPDATE pgwarden_audit SET line = line`)).rejects.toMatchObject({
       code: '42501',
     });
@@ -118,6 +119,34 @@ describe('PostgreSQL audit sink', () => {
       code: '42501',
     });
     await store.close();
+  });
+
+  it('refuses appends when the database connection is lost, then recovers', async () => {
+    const store = await openPostgresAuditStore({ dsn: writerDsn });
+    const trail = await openAuditTrail({
+      dir,
+      durability: 'strict',
+      instance: 'gw-c',
+      store,
+      retryMs: 50,
+    });
+    await trail.append('decision', { n: 1 });
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [
+      writerDsn.split('//')[1]!.split(':')[0],
+    ]);
+    await expect(trail.append('decision', { n: 2 })).rejects.toMatchObject({
+      code: 'ERR_AUDIT_WRITE',
+    });
+    expect(trail.failed).toBe(true);
+    for (let i = 0; i < 100 && trail.failed; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(trail.failed).toBe(false);
+    await trail.append('decision', { n: 3 });
+    await trail.close();
+    await store.close();
+    const report = await verifyAudit(writerDsn, { jwks: { keys: [] } });
+    const chain = report.chains.find((c) => c.instance === 'gw-c')!;
+    expect(report.faults).toEqual([]);
+    expect(chain.files).toBe(2);
   });
 
   it('names an edited row, found by the verifier on a postgres:// path', async () => {

@@ -170,3 +170,19 @@ describe('signing key and timed checkpoints', () => {
     await trail.close();
   });
 });
+
+describe('deferred sealing', () => {
+  it('rejects fields with a cycle in strict mode and keeps the chain whole', async () => {
+    const trail = await openAuditTrail({ dir, durability: 'strict', instance: 'gw' });
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    await expect(trail.append('decision', cyclic)).rejects.toThrow(TypeError);
+    await trail.append('decision', { after: true });
+    await trail.close();
+    const [file] = await chainFiles(dir);
+    const records = await lines(join(dir, file!));
+    expect(records[1]).toMatchObject({ seq: 2, unserialisable: 'RangeError' });
+    expect(records[2]).toMatchObject({ seq: 3, after: true });
+    expect((await verifyAudit(dir)).ok).toBe(true);
+  });
+});

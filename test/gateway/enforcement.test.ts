@@ -331,6 +331,52 @@ describe('approvals', () => {
     }
   });
 
+  it('answers an approval that expired with 57014', async () => {
+    const approvals: ApprovalBroker = {
+      async hold() {
+        return {
+          id: 'req-4',
+          url: 'https://approvals.invalid/req-4',
+          outcome: Promise.resolve({ status: 'timeout' as const }),
+        };
+      },
+    };
+    const gw = await gateway({ decider: () => needsApproval(), approvals });
+    const client = await gw.connect(database);
+    try {
+      const err = await client.query('DELETE FROM notes').catch((e: unknown) => e);
+      expect((err as pg.DatabaseError).code).toBe('57014');
+      expect((err as Error).message).toMatch(/approval expired \(request req-4/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('withdraws the request when the waiting client goes away', async () => {
+    let withdrawn = 0;
+    const approvals: ApprovalBroker = {
+      async hold() {
+        return {
+          id: 'req-5',
+          url: 'https://approvals.invalid/req-5',
+          outcome: new Promise(() => {}),
+          cancel: () => void withdrawn++,
+        };
+      },
+    };
+    const gw = await gateway({ decider: () => needsApproval(), approvals });
+    const client = await gw.connect(database);
+    client.on('error', () => {});
+    const held = client.query('DELETE FROM notes').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    (
+      client as unknown as { connection: { stream: { destroy(): void } } }
+    ).connection.stream.destroy();
+    await held;
+    for (let i = 0; i < 50 && withdrawn === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(withdrawn).toBe(1);
+  });
+
   it('refuses a held statement that is denied, or when approvals are not configured', async () => {
     const approvals: ApprovalBroker = {
       async hold() {
