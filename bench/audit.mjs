@@ -145,11 +145,19 @@ async function sealMicros(build) {
   const { ChainSealer } = await import(join(build, 'audit', 'chain.js'));
   const { silentLogger } = await import(join(build, 'logger.js'));
   const sealer = new ChainSealer(
-    { instance: 'bench', dir: '/nonexistent', rotateBytes: 1e15, rotateMs: 1e15, key: null,
-      logger: silentLogger },
+    {
+      instance: 'bench',
+      dir: '/nonexistent',
+      rotateBytes: 1e15,
+      rotateMs: 1e15,
+      key: null,
+      logger: silentLogger,
+    },
     { seq: 0, hash: '0'.repeat(64), file: 'x' },
   );
-  const fake = { append: (kind, fields) => sealer.seal({ kind, time: new Date().toISOString(), fields }) };
+  const fake = {
+    append: (kind, fields) => sealer.seal({ kind, time: new Date().toISOString(), fields }),
+  };
   for (let i = 0; i < 2000; i++) triple(fake, i);
   const samples = new Float64Array(TRIPLES);
   for (let i = 0; i < TRIPLES; i++) {

@@ -34,8 +34,9 @@ export interface ApprovalServiceOptions {
   store: ApprovalStore;
   /** This gateway instance; requests it held when it stopped are marked abandoned at start. */
   instance: string;
-  /** Base URL of the approvals page, e.g. `http://127.0.0.1:8181`. */
-  publicUrl: string;
+  /** Base URL of the approvals page, e.g. `http://127.0.0.1:8181` (a function when it is only
+   * known once the HTTP server listens). */
+  publicUrl: string | (() => string);
   /** How long a statement may wait when the policy does not say; default 10 minutes. */
   defaultTimeoutMs?: number;
   /** Called with each new request (webhook). */
@@ -240,7 +241,9 @@ export class ApprovalService implements ApprovalBroker {
   }
 
   #url(id: string): string {
-    return `${this.options.publicUrl.replace(/\/$/, '')}/approvals#${id}`;
+    const { publicUrl } = this.options;
+    const base = typeof publicUrl === 'function' ? publicUrl() : publicUrl;
+    return `${base.replace(/\/$/, '')}/approvals#${id}`;
   }
 }
 

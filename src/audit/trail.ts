@@ -1,8 +1,8 @@
 /**
- * The audit trail: turns `append(kind, fields)` into sealed, chained records, decides when to
- * rotate files and when to checkpoint, and recovers after a write failure. The chain state
- * (sequence number, previous hash) advances synchronously inside `append`, so records are chained
- * in exactly the order the calls were made, whatever the writer is doing.
+ * The audit trail: turns `append(kind, fields)` into queued records, decides when to
+ * checkpoint, and recovers after a write failure. `append` only validates and queues; the
+ * writer seals the queue in order (chain.ts numbers, links, signs, serialises and rotates), so
+ * records are chained in exactly the order the calls were made.
  */
 import { hostname } from 'node:os';
 import { mkdir } from 'node:fs/promises';

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
   ApprovalService,
@@ -179,6 +180,7 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
           )
         : undefined;
 
+    let http: Server | null = null;
     const approvals = await ApprovalService.start({
       store:
         config.approvals.store === 'postgres'
@@ -191,7 +193,11 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
             })
           : await openFileStore(config.approvals.path),
       instance: config.instance_id,
-      publicUrl: config.approvals.public_url,
+      // With `http.port: 0` the port is known only once the server listens.
+      publicUrl: () =>
+        config.http.port === 0 && http
+          ? config.approvals.public_url.replace(/:0$/, `:${(http.address() as AddressInfo).port}`)
+          : config.approvals.public_url,
       defaultTimeoutMs: config.approvals.timeout,
       onEvent: (event) => {
         void approvals.list('pending').then((pending) => {
@@ -254,7 +260,7 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
       bundle: engine.active?.stamp ?? null,
     });
 
-    const http = config.http.enabled
+    http = config.http.enabled
       ? await startHttpServer({
           host: config.http.host,
           port: config.http.port,

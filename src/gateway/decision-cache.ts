@@ -40,6 +40,8 @@ export interface CacheContext {
 export interface CacheEntry extends CacheContext {
   statement: ExecutableStatement;
   expires: number;
+  /** `schema.name` of each table, as every decision record lists them (shared, never changed). */
+  tableNames: string[];
   /** Characters of the (masked) query string before and after the statement's own text. */
   prefix: number;
   suffix: number;
@@ -118,6 +120,7 @@ export class DecisionCache {
     this.entries.set(key, {
       ...context,
       statement,
+      tableNames: statement.facts.tables.map((t) => `${t.schema}.${t.name}`),
       expires: Date.now() + this.ttlMs,
       prefix: at,
       suffix,

@@ -3,7 +3,7 @@
  * of the rows as sent, masking through a RowMasker when the decision asks for it, the decision's
  * row and byte caps, and the `execution` and `response` audit records at the end.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash as oneShotHash, type Hash } from 'node:crypto';
 import { PgwardenError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MaskerFactory, ResultField, RowMasker } from '../masking/types.js';
@@ -12,6 +12,16 @@ import type { DecidedStatement, StatementDecider } from './decisions.js';
 
 /** Type byte of CopyData. */
 const COPY_DATA = 0x64;
+
+/** SHA-256 of no rows, the digest of most results that return nothing. */
+const EMPTY_SHA256 = oneShotHash('sha256', Buffer.alloc(0), 'hex');
+
+/**
+ * Rows are held (as references to the chunks they arrived in) up to this many bytes before they
+ * are fed to the hash in one update. Most results are a few rows: one one-shot hash at the end
+ * costs far less than a Hash object and an update per row.
+ */
+const HASH_BATCH_BYTES = 64 * 1024;
 
 /** Session-wide things every run needs. */
 export interface RunContext {
@@ -53,6 +63,9 @@ export class StatementRun {
   private rows = 0;
   private bytes = 0;
   private hash: Hash | null = null;
+  /** Rows sent but not yet hashed (see HASH_BATCH_BYTES). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private masker: RowMasker | null = null;
   private fields: ResultField[] | null = null;
   private readonly started = performance.now();
@@ -105,7 +118,9 @@ export class StatementRun {
     }
     this.rows++;
     this.bytes += message.length;
-    (this.hash ??= createHash('sha256')).update(message);
+    this.pending.push(message);
+    this.pendingBytes += message.length;
+    if (this.pendingBytes >= HASH_BATCH_BYTES) this.hashPending();
     const decision = this.statement?.decision;
     if (decision?.rowLimit != null && this.rows > decision.rowLimit) {
       throw new LimitExceeded(
@@ -130,6 +145,29 @@ export class StatementRun {
     }
   }
 
+  /** Feeds the held rows to the running hash in one update. */
+  private hashPending(): void {
+    const rows = this.pending;
+    if (rows.length === 0) return;
+    const hash = (this.hash ??= createHash('sha256'));
+    hash.update(rows.length === 1 ? rows[0]! : Buffer.concat(rows, this.pendingBytes));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** SHA-256 (hex) of every row as sent, in order. */
+  private digest(): string {
+    if (this.hash) {
+      this.hashPending();
+      return this.hash.digest('hex');
+    }
+    const rows = this.pending;
+    this.pending = [];
+    if (rows.length === 0) return EMPTY_SHA256;
+    const all = rows.length === 1 ? rows[0]! : Buffer.concat(rows, this.pendingBytes);
+    return oneShotHash('sha256', all, 'hex');
+  }
+
   /** Whether a RowDescription has been seen for this run. */
   get described(): boolean {
     return this.fields !== null;
@@ -141,26 +179,28 @@ export class StatementRun {
     this.finished = true;
     const statement = this.statement;
     const micros = Math.round((performance.now() - this.started) * 1000);
-    const base = { statement_id: statement.id, decision_id: statement.decision.id };
-    const log = (err: unknown) => this.context.logger.error({ err }, 'audit append failed');
-    this.context.decider
+    const { decider, logger } = this.context;
+    // Plain literals (no spread of a shared base): these two run for every statement.
+    decider
       .audit('execution', {
-        ...base,
+        statement_id: statement.id,
+        decision_id: statement.decision.id,
         command_tag: outcome.tag ?? null,
         rows: this.rows,
         duration_us: micros,
         error: outcome.error ?? null,
       })
-      .catch(log);
-    this.context.decider
+      .catch((err: unknown) => logger.error({ err }, 'audit append failed'));
+    decider
       .audit('response', {
-        ...base,
+        statement_id: statement.id,
+        decision_id: statement.decision.id,
         rows: this.rows,
         bytes: this.bytes,
-        sha256: (this.hash ?? createHash('sha256')).digest('hex'),
+        sha256: this.digest(),
         masked: this.masker ? this.masker.stats() : null,
       })
-      .catch(log);
+      .catch((err: unknown) => logger.error({ err }, 'audit append failed'));
   }
 }
 
@@ -172,6 +212,18 @@ export class StatementRun {
  * statement without known outputs keeps its masks: rows it returns cannot be ruled out.
  */
 export function masksReach(outputs: OutputLineage[], mask: Record<string, unknown>): boolean {
+  // A reused decision shares its outputs and mask objects with the cached one: answer once.
+  const known = reachMemo.get(outputs);
+  if (known && known.mask === mask) return known.reaches;
+  const reaches = computeReach(outputs, mask);
+  reachMemo.set(outputs, { mask, reaches });
+  return reaches;
+}
+
+/** masksReach's last answer per outputs array (facts are frozen and shared, so this holds). */
+const reachMemo = new WeakMap<OutputLineage[], { mask: object; reaches: boolean }>();
+
+function computeReach(outputs: OutputLineage[], mask: Record<string, unknown>): boolean {
   const columns = Object.keys(mask);
   if (columns.length === 0) return false;
   if (outputs.length === 0) return true;

@@ -75,14 +75,16 @@ export function observeAudit(
 ): void {
   switch (kind) {
     case 'decision': {
-      metrics.statements.inc({ outcome: String(fields.outcome ?? 'unknown') });
-      const micros = Number(fields.eval_micros ?? fields.evalMicros);
-      if (Number.isFinite(micros)) metrics.decisionSeconds.observe(micros / 1e6);
+      metrics.statements.inc({ outcome: outcomeOf(fields.decision) });
+      const micros = Number(fields.eval_micros);
+      if (Number.isFinite(micros) && fields.cached_from === undefined) {
+        metrics.decisionSeconds.observe(micros / 1e6);
+      }
       return;
     }
     case 'execution': {
-      const ms = Number(fields.duration_ms ?? fields.durationMs);
-      if (Number.isFinite(ms)) metrics.statementSeconds.observe(ms / 1000);
+      const micros = Number(fields.duration_us);
+      if (Number.isFinite(micros)) metrics.statementSeconds.observe(micros / 1e6);
       return;
     }
     case 'session':
@@ -92,4 +94,17 @@ export function observeAudit(
     default:
       return;
   }
+}
+
+/** The label of a decision record: deny, approval (held), mask, or allow. */
+function outcomeOf(decision: unknown): string {
+  if (typeof decision !== 'object' || decision === null) return 'deny';
+  const { allow, approval, mask } = decision as {
+    allow?: unknown;
+    approval?: unknown;
+    mask?: Record<string, unknown>;
+  };
+  if (allow !== true) return 'deny';
+  if (approval) return 'approval';
+  return mask && Object.keys(mask).length > 0 ? 'mask' : 'allow';
 }

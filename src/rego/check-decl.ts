@@ -1,6 +1,6 @@
 /**
  * Declaration checks OPA makes at compile time: a var declared twice with `:=` in one body
- * ("var x assigned above"), and, in Rego v1, `input` or `data` shadowed by a rule or a local.
+ * ("var x assigned above"), `:=` to something that is not a var or a pattern, and, in Rego v1, `input` or `data` shadowed by a rule or a local.
  */
 
 import type * as ast from './ast.js';
@@ -34,6 +34,13 @@ function checkBody(body: ast.Body, outer: Set<string>, v1: boolean, diags: Diagn
     visitClosures(e.term, v1, diags);
     const t = e.term;
     if (t.type !== 'call' || opName(t) !== 'assign') continue;
+    const target = t.args[0];
+    if (target !== undefined && !['var', 'array', 'object'].includes(target.type)) {
+      // `1 := x` or `input.x := 1`: OPA's "cannot assign to number" / "cannot assign to ref".
+      const what = target.type === 'ref' || target.type === 'call' ? 'ref' : target.type;
+      diags.push(diagnostic(target.loc, 'rego_compile_error', `cannot assign to ${what}`));
+      continue;
+    }
     const lhs = new Set<string>();
     const vars: ast.VarTerm[] = [];
     collect(t.args[0], vars);

@@ -88,6 +88,13 @@ const HOST_FALLBACK: Readonly<Record<string, string>> = { lower: 'lower', upper:
  */
 export const MAY_BE_UNDEFINED = new Set(['max', 'min', 'json.patch']);
 
+/**
+ * Builtins that are undefined without an error, even under strict builtin errors, when their
+ * operands have the right types: OPA's uuid.parse answers nothing for text that is not a UUID.
+ * A wrong operand type is still an error (the host words it).
+ */
+export const UNDEFINED_UNLESS_TYPE_ERROR = new Set(['uuid.parse']);
+
 /** How generated code reaches one builtin. */
 export type BuiltinRoute =
   | { kind: 'runtime'; fn: string; fallback?: string }

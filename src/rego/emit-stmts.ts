@@ -10,7 +10,7 @@ import type * as ir from './ir.js';
 import type { EmitContext } from './emit-context.js';
 import { wasm, type Expr } from './wasm-builder.js';
 import { ERROR_BUILTIN } from './builtins/index.js';
-import { MAY_BE_UNDEFINED, routeBuiltin } from './emit-builtins.js';
+import { MAY_BE_UNDEFINED, routeBuiltin, UNDEFINED_UNLESS_TYPE_ERROR } from './emit-builtins.js';
 
 /** Host builtins whose operands carry nanosecond times: they receive exact number text. */
 const EXACT_ARGS = new Set(['time.format', 'time.diff', 'time.date', 'time.clock', 'time.weekday']);
@@ -434,12 +434,22 @@ export class FunctionEmitter {
       this.call('rt_type_names', [m.local.get(list)]),
       m.local.get(list),
     ]);
+    const abort = (msg: Expr): Expr =>
+      this.call('rt_abort_message', [m.i32.const(this.ctx.cstring(s.func)), msg]);
+    let report = abort(message);
+    if (UNDEFINED_UNLESS_TYPE_ERROR.has(s.func)) {
+      const msg = this.temp();
+      report = m.block(null, [
+        m.local.set(msg, message),
+        m.if(m.i32.eqz(m.i32.eqz(m.local.get(msg))), abort(m.local.get(msg))),
+      ]);
+    }
     return m.if(
       undefinedResult,
       m.block(null, [
         m.if(this.call('rt_has_error', []), this.call('rt_builtin_error', [name])),
         ...build,
-        this.call('rt_abort_message', [m.i32.const(this.ctx.cstring(s.func)), message]),
+        report,
       ]),
     );
   }

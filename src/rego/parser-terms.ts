@@ -381,11 +381,18 @@ export class TermParser {
       this.next();
       return { type: 'array', loc, items: [] };
     }
+    const start = this.pos;
     const first = this.parseMembership({ noBar: true });
     if (this.isPunct('|')) {
-      this.next();
-      const body = this.parseComprBody(']');
-      return { type: 'arraycompr', loc, term: first, body };
+      const body = this.attempt(() => {
+        this.next();
+        return this.parseComprBody(']');
+      });
+      if (body !== undefined) return { type: 'arraycompr', loc, term: first, body };
+      // As OPA's parser does: what is not a comprehension is an array whose first item uses
+      // `|` as set union (`[x | y, 5]`).
+      this.pos = start;
+      return this.parseItems('array', loc, ']');
     }
     const items = [first];
     while (this.isPunct(',')) {
@@ -404,6 +411,7 @@ export class TermParser {
       this.next();
       return { type: 'object', loc, entries: [] };
     }
+    const start = this.pos;
     const first = this.parseMembership({ noBar: true });
     if (this.isPunct(':')) {
       this.next();
@@ -425,9 +433,13 @@ export class TermParser {
       return { type: 'object', loc, entries };
     }
     if (this.isPunct('|')) {
-      this.next();
-      const body = this.parseComprBody('}');
-      return { type: 'setcompr', loc, term: first, body };
+      const body = this.attempt(() => {
+        this.next();
+        return this.parseComprBody('}');
+      });
+      if (body !== undefined) return { type: 'setcompr', loc, term: first, body };
+      this.pos = start;
+      return this.parseItems('set', loc, '}');
     }
     const items = [first];
     while (this.isPunct(',')) {
@@ -437,6 +449,35 @@ export class TermParser {
     }
     this.expectPunct('}');
     return { type: 'set', loc, items };
+  }
+
+  /**
+   * Run `fn`; when it abandons with a parse error, undo its tokens and diagnostics and return
+   * undefined, so the caller can read the same text another way.
+   */
+  private attempt<T>(fn: () => T): T | undefined {
+    const save = this.pos;
+    const nDiags = this.diagnostics.length;
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof ParseAbort)) throw err;
+      this.pos = save;
+      this.diagnostics.length = nDiags;
+      return undefined;
+    }
+  }
+
+  /** Array or set items (`|` as union allowed) up to `close`, which is consumed. */
+  private parseItems(type: 'array' | 'set', loc: ast.Location, close: string): ast.Term {
+    const items = [this.parseMembership({})];
+    while (this.isPunct(',')) {
+      this.next();
+      if (this.isPunct(close)) break;
+      items.push(this.parseMembership({}));
+    }
+    this.expectPunct(close);
+    return { type, loc, items };
   }
 
   /** A comprehension body: literals separated by `;` or newlines up to `close`. */

@@ -219,6 +219,9 @@ export class FuncPlanner {
   private planCallExpr(t: ast.CallTerm, k: () => void): void {
     const name = opName(t);
     const [a, b] = t.args;
+    if ((name === 'eq' || name === 'assign') && a !== undefined && b !== undefined) {
+      if (this.badPattern(name, a, b)) return;
+    }
     if (name === 'eq' && a !== undefined && b !== undefined) return this.unify(a, b, k);
     if (name === 'assign' && a !== undefined && b !== undefined) {
       return this.planTerm(b, (o) => {
@@ -253,6 +256,19 @@ export class FuncPlanner {
       this.emit({ type: 'NotEqualStmt', a: op.local(r), b: op.bool(false) });
       k();
     });
+  }
+
+  /**
+   * Compile-time errors of `a := b` and `a = b` that OPA reports: two literals of shapes that
+   * can never unify (arrays of different lengths, an array and an object, objects with other
+   * keys) are OPA's type checker's "match error". `:=` to a non-var was reported by
+   * check-decl.ts. True when the expression is in error and must not be planned.
+   */
+  private badPattern(name: string, a: ast.Term, b: ast.Term): boolean {
+    if (name === 'assign' && !['var', 'array', 'object'].includes(a.type)) return true;
+    if (!literalsMismatch(a, b)) return false;
+    this.ctx.diags.push(diagnostic(a.loc, 'rego_type_error', 'match error'));
+    return true;
   }
 
   /** Plan terms left to right, then `k` with their operands. */
@@ -492,4 +508,34 @@ export class FuncPlanner {
     const want = this.number(String(n));
     this.emit({ type: 'EqualStmt', a: op.local(len), b: op.local(want) });
   }
+}
+
+const SCALARS = new Set(['null', 'boolean', 'number', 'string']);
+
+/** Whether two literal terms have shapes that can never unify, whatever their vars hold. */
+function literalsMismatch(a: ast.Term, b: ast.Term): boolean {
+  const shaped = (t: ast.Term): boolean => t.type === 'array' || t.type === 'object';
+  if (!shaped(a) && !shaped(b)) return false;
+  const literal = (t: ast.Term): boolean => shaped(t) || t.type === 'set' || SCALARS.has(t.type);
+  if (!literal(a) || !literal(b)) return false;
+  if (a.type !== b.type) return true;
+  if (a.type === 'array' && b.type === 'array') {
+    if (a.items.length !== b.items.length) return true;
+    return a.items.some((x, i) => literalsMismatch(x, b.items[i]!));
+  }
+  if (a.type === 'object' && b.type === 'object') {
+    const keys = (t: ast.ObjectTerm): string[] | undefined => {
+      const out: string[] = [];
+      for (const [k] of t.entries) {
+        if (!SCALARS.has(k.type)) return undefined;
+        out.push(`${k.type}:${String((k as { value?: unknown }).value)}`);
+      }
+      return out.sort();
+    };
+    const ka = keys(a);
+    const kb = keys(b);
+    if (ka === undefined || kb === undefined) return false;
+    return ka.join('\0') !== kb.join('\0');
+  }
+  return false;
 }

@@ -37,6 +37,23 @@ describe('canonical serialiser', () => {
     );
   });
 
+  it('quotes strings needing escapes like JSON.stringify (fast path regression)', () => {
+    const tricky = ['"', '\\', '\u0001', '\n', '\ud800', '\udc00x', '😀', '\u2028', 'é', '\u007f'];
+    for (const t of tricky) {
+      const v = { [t]: t, k: [`a${t}b`] };
+      expect(canonicalJson(v, false)).toBe(canonicalize(v));
+    }
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })),
+        (v) => {
+          expect(canonicalJson(v, false)).toBe(canonicalize(v));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('masks card numbers exactly like scrubValue followed by canonicalize', () => {
     fc.assert(
       fc.property(withCards.value, (v) => {

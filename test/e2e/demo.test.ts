@@ -37,7 +37,7 @@ async function connect(name: string, notices: string[] = []): Promise<pg.Client>
     password: await token(name),
     ssl: { ca: await readFile(demo.info.gateway.ca_file, 'utf8') },
   });
-  client.on('notice', (notice) => notices.push(notice.message ?? ''));
+  client.on('notice', (notice) => notices.push(`${notice.message ?? ''} ${notice.detail ?? ''}`));
   await client.connect();
   return client;
 }
@@ -99,6 +99,8 @@ describe('the demo gateway', () => {
     try {
       const pending = client.query('SELECT id, pan FROM cards');
       const id = await waitFor(() => notices.join(' ').match(/\b(a-[0-9a-f-]{36})\b/)?.[1]);
+      // Regression: with an automatic HTTP port the link named port 0.
+      expect(notices.join(' ')).toContain(`${demo.info.http}/approvals#${id}`);
       const self = await api('POST', `/v1/approvals/${id}/approve`, 'etl', { comment: 'me' });
       expect(self.status).toBe(403);
       const listed = await api('GET', '/v1/approvals?status=pending', 'approver');
@@ -113,6 +115,14 @@ describe('the demo gateway', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('counts statements by outcome on /metrics', async () => {
+    const text = await (await fetch(`${demo.info.http}/metrics`)).text();
+    expect(text).toMatch(/pgwarden_statements_total\{outcome="deny"\} [1-9]/);
+    expect(text).toMatch(/pgwarden_statements_total\{outcome="(mask|allow)"\} [1-9]/);
+    expect(text).not.toMatch(/outcome="unknown"/);
+    expect(text).toMatch(/pgwarden_statement_seconds_count [1-9]/);
   });
 
   it('keeps a verifiable audit trail without a single card number in it', async () => {

@@ -53,6 +53,7 @@ const SPECS: Readonly<Record<string, ReadonlyArray<readonly string[]>>> = {
     ['string', 'set', 'array'],
   ],
   'time.parse_rfc3339_ns': [['string']],
+  'uuid.parse': [['string']],
   to_number: [['null', 'boolean', 'number', 'string']],
 };
 

@@ -95,7 +95,10 @@ async function produce(
   });
   const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
   if (!compiled.ok || !compiled.wasm) {
-    const messages = errors.map(formatDiagnostic);
+    // OPA compiles the modules before the query, so errors in the case's own modules are the
+    // ones it reports; the generated query module's errors count only when they are alone.
+    const own = errors.filter((d) => d.file !== QUERY_FILE);
+    const messages = (own.length > 0 ? own : errors).map(formatDiagnostic);
     return { kind: 'compile_error', messages: messages.length > 0 ? messages : ['compile failed'] };
   }
   let evaluator: Evaluator;

@@ -253,7 +253,8 @@ function regorusCase(node: unknown, doc: Document, info: FileInfo, index: number
   const error = text('error');
   if (error !== undefined) expect = { kind: 'error', message: error, wordingOwn: true };
   else if (f.has('want_result')) {
-    const want = value('want_result');
+    // regorus reads expected results into its own values, where `7:` is a number key.
+    const want = yamlToValue(f.get('want_result'), doc, true);
     const values = many(want) ?? [want ?? UNDEFINED];
     expect = { kind: 'values', values: values.map(decodeRegorus) };
   } else expect = { kind: 'success' };

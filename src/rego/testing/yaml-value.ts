@@ -7,17 +7,22 @@ import { PgwardenError } from '../../errors.js';
 import { isNumberText } from './number.js';
 import { arr, bool, NULL, num, obj, str, type RValue } from './value.js';
 
-/** Converts one YAML node (from a document parsed with `keepSourceTokens`) to a value. */
-export function yamlToValue(node: unknown, doc: Document): RValue {
+/**
+ * Converts one YAML node (from a document parsed with `keepSourceTokens`) to a value. With
+ * `typedKeys`, a mapping key keeps its YAML type (`7:` is the number 7), as regorus reads its
+ * expected results; otherwise keys become strings as OPA's loader makes them.
+ */
+export function yamlToValue(node: unknown, doc: Document, typedKeys = false): RValue {
   if (node === null || node === undefined) return NULL;
-  if (isAlias(node)) return yamlToValue(node.resolve(doc), doc);
+  if (isAlias(node)) return yamlToValue(node.resolve(doc), doc, typedKeys);
   if (isScalar(node)) return scalarToValue(node.value, node.srcToken);
-  if (isSeq(node)) return arr(node.items.map((n) => yamlToValue(n, doc)));
+  if (isSeq(node)) return arr(node.items.map((n) => yamlToValue(n, doc, typedKeys)));
   if (isMap(node)) {
     return obj(
       node.items.map((pair) => {
-        const key = yamlToValue(pair.key, doc);
-        return [key.t === 'str' ? key : str(keyString(key)), yamlToValue(pair.value, doc)] as const;
+        const key = yamlToValue(pair.key, doc, typedKeys);
+        const k = key.t === 'str' || typedKeys ? key : str(keyString(key));
+        return [k, yamlToValue(pair.value, doc, typedKeys)] as const;
       }),
     );
   }

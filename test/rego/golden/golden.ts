@@ -6,6 +6,7 @@
  *   # input: {"user": "alice"}    (JSON; optional)
  *   # data: {"roles": {}}         (JSON; optional)
  *   # v0                          (parse as Rego v0)
+ *   # strict                      (strict builtin errors: a failing builtin is an error)
  *   # known-failure: why          (the .out holds OPA's answer, which pgwarden does not give yet)
  *
  * The output is `diagnostics:` and one formatted diagnostic per line when compilation fails,
@@ -25,20 +26,22 @@ export interface GoldenSpec {
   input?: string;
   data?: string;
   v0: boolean;
+  strict: boolean;
   knownFailure?: string;
 }
 
 /** Reads the header comments. */
 export function readSpec(text: string): GoldenSpec {
-  const spec: GoldenSpec = { entrypoints: [], v0: false };
+  const spec: GoldenSpec = { entrypoints: [], v0: false, strict: false };
   for (const line of text.split('\n')) {
-    const m = /^#\s*(entrypoint|input|data|v0|known-failure)\b:?\s*(.*)$/.exec(line.trim());
+    const m = /^#\s*(entrypoint|input|data|v0|strict|known-failure)\b:?\s*(.*)$/.exec(line.trim());
     if (!m) continue;
     const [, key, value = ''] = m;
     if (key === 'entrypoint') spec.entrypoints.push(value.trim());
     else if (key === 'input') spec.input = value.trim();
     else if (key === 'data') spec.data = value.trim();
     else if (key === 'v0') spec.v0 = true;
+    else if (key === 'strict') spec.strict = true;
     else spec.knownFailure = value.trim();
   }
   return spec;
@@ -52,6 +55,7 @@ export async function produceGolden(file: string, tools: TestToolchain): Promise
   const compiled = tools.compile([{ file: name, text }], {
     entrypoints: spec.entrypoints,
     v0Compatible: spec.v0,
+    strictBuiltinErrors: spec.strict,
   });
   if (!compiled.ok || !compiled.wasm) {
     const diags = compiled.diagnostics.filter((d) => d.severity === 'error');
