@@ -1,8 +1,9 @@
 /**
  * The trail's writer: an ordered queue of records, sealed (serialised, scrubbed, hashed and
- * chained) and stored in groups. Sealing happens here, off the caller's path: `append` only
- * numbers a record and queues it, and each group is sealed in one pass just before it is
- * written, so the chain order is the queue order. In `strict` mode a group starts as soon as the
+ * chained) and stored in groups. In batched mode sealing happens here, off the caller's
+ * path: `append` only queues a record, and the queue is sealed in order at the end of the
+ * event-loop turn; in strict mode each record is sealed as it is queued. Either way the chain
+ * order is the queue order. In `strict` mode a group starts as soon as the
  * event loop is free and every append queued while a write is in flight shares the next one
  * (group commit). In `batched` mode the queue is sealed, written and synced every `batchMs`.
  * Any storage error stops the writer: queued records are dropped and their waiters rejected,
@@ -80,11 +81,14 @@ export class RecordWriter {
   enqueue(entry: WriteEntry): void {
     this.queue.push(entry);
     this.schedule();
-    // Records are sealed at the end of the current turn of the event loop rather than when
-    // their group is written: the caller's objects then die young instead of surviving into
-    // the old generation (batched mode writes only every few milliseconds), and in strict mode
-    // the sealing overlaps the fsync in flight instead of delaying the next one.
-    if (!this.sealScheduled) {
+    // In strict mode the caller waits for the sync anyway, so the record is sealed now, as the
+    // caller's objects are at hand and the work overlaps any sync in flight. Batched mode seals
+    // at the end of the current turn of the event loop instead: the caller returns at once, and
+    // its objects still die young rather than surviving into the old generation, as they would
+    // if they waited the few milliseconds until their group is written.
+    if (this.options.durability === 'strict') {
+      this.sealQueued();
+    } else if (!this.sealScheduled) {
       this.sealScheduled = true;
       setImmediate(() => {
         this.sealScheduled = false;

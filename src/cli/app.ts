@@ -243,6 +243,7 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
       logger: log,
       maxMessageBytes: config.listen.max_message_bytes,
       maxConnections: config.listen.max_connections,
+      shutdownGraceMs: config.listen.shutdown_grace,
       idleTimeoutMs: config.identity.idle_timeout,
       oauthBearer: oauthBearer(config),
       decisionCache:

@@ -60,7 +60,7 @@ export async function handshake(
   const peer = normalizeAddr(raw.remoteAddress ?? '');
   let clientAddr = peer;
   let head: Buffer = Buffer.alloc(0);
-  if (options.trustedProxies?.map(normalizeAddr).includes(peer)) {
+  if (options.trustedProxies && isTrusted(options.trustedProxies, peer)) {
     const proxied = await readProxyHeader(raw);
     if (proxied.addr) clientAddr = normalizeAddr(proxied.addr);
     head = proxied.rest;
@@ -391,4 +391,17 @@ export function normalizeAddr(addr: string): string {
 /** True for 127.0.0.0/8 and ::1. */
 export function isLoopback(addr: string): boolean {
   return addr.startsWith('127.') || addr === '::1';
+}
+
+/** True when `peer` is one of `trusted`: addresses or CIDR ranges (`10.0.0.0/8`, `fd00::/8`). */
+export function isTrusted(trusted: string[], peer: string): boolean {
+  const list = new net.BlockList();
+  for (const entry of trusted) {
+    const [address = '', bits] = entry.split('/');
+    const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
+    if (!net.isIP(address)) continue;
+    if (bits === undefined) list.addAddress(normalizeAddr(address), family);
+    else list.addSubnet(address, Number(bits), family);
+  }
+  return list.check(peer, net.isIPv6(peer) ? 'ipv6' : 'ipv4');
 }

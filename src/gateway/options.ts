@@ -127,6 +127,8 @@ export interface GatewayOptions {
   oauthBearer?: { issuer: string; scope?: string };
   /** More client sessions than this are refused with 53300; default unlimited. */
   maxConnections?: number;
+  /** At close, how long statements in flight may run before their sessions end; default 30 s. */
+  shutdownGraceMs?: number;
 }
 
 /** A running gateway. */

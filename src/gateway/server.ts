@@ -173,6 +173,13 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     async close() {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Statements in flight get up to the grace period to finish; idle sessions end at once.
+      const deadline = Date.now() + (options.shutdownGraceMs ?? 30_000);
+      for (;;) {
+        for (const session of sessions.values()) if (session.idle) session.shutdown();
+        if ([...sessions.values()].every((s) => s.idle) || Date.now() >= deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const all = [...sessions.values()];
       for (const session of all) session.shutdown();
       await Promise.all(all.map((s) => s.done));

@@ -201,6 +201,11 @@ export class Session {
     return cancelUpstream(this.options.upstream, this.upstream.processId, this.upstream.secret);
   }
 
+  /** True while no statement is in flight, so a shutdown can end the session without loss. */
+  get idle(): boolean {
+    return this.state.slots.length === 0 && !this.busy;
+  }
+
   /** Ends the session from the gateway side (shutdown). */
   shutdown(): void {
     this.fatal('57P01', 'terminating connection due to administrator command');

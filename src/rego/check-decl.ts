@@ -25,15 +25,39 @@ export function checkDeclarations(mod: ast.Module, diags: Diagnostic[]): void {
 
 function checkBody(body: ast.Body, outer: Set<string>, v1: boolean, diags: Diagnostic[]): void {
   const assigned = new Set<string>(outer);
+  // Vars declared in this body by `:=` or `some`, and vars referenced by earlier expressions:
+  // `some x` after either is OPA's "var x assigned above" / "var x referenced above".
+  const declared = new Map<string, 'assigned' | 'declared'>();
+  const seen = new Set<string>();
   for (const e of body) {
     if (e.kind === 'every') {
+      referenced(e.domain, seen);
       checkBody(e.body, new Set(), v1, diags);
       continue;
     }
-    if (e.kind !== 'term') continue;
-    visitClosures(e.term, v1, diags);
+    if (e.kind === 'some' || e.kind === 'somein') {
+      const vars: ast.VarTerm[] = [];
+      if (e.kind === 'some') vars.push(...e.vars);
+      else {
+        collect(e.key, vars);
+        collect(e.value, vars);
+        referenced(e.collection, seen);
+      }
+      for (const v of vars) {
+        if (v.name.startsWith('$') || v.name.startsWith('_')) continue;
+        const msg = declared.get(v.name) ?? (seen.has(v.name) ? 'referenced' : '');
+        if (msg) diags.push(diagnostic(v.loc, 'rego_compile_error', `var ${v.name} ${msg} above`));
+        declared.set(v.name, 'declared');
+        assigned.add(v.name);
+      }
+      continue;
+    }
     const t = e.term;
-    if (t.type !== 'call' || opName(t) !== 'assign') continue;
+    visitClosures(t, v1, diags);
+    if (t.type !== 'call' || opName(t) !== 'assign') {
+      referenced(t, seen);
+      continue;
+    }
     const target = t.args[0];
     if (target !== undefined && !['var', 'array', 'object'].includes(target.type)) {
       // `1 := x` or `input.x := 1`: OPA's "cannot assign to number" / "cannot assign to ref".
@@ -53,7 +77,39 @@ function checkBody(body: ast.Body, outer: Set<string>, v1: boolean, diags: Diagn
       }
       lhs.add(v.name);
     }
-    lhs.forEach((n) => assigned.add(n));
+    lhs.forEach((n) => {
+      assigned.add(n);
+      declared.set(n, 'assigned');
+    });
+    referenced(t.args[1], seen);
+  }
+}
+
+/** Adds the vars `t` mentions outside comprehensions (which have their own scope) to `out`. */
+function referenced(t: ast.Term | undefined, out: Set<string>): void {
+  switch (t?.type) {
+    case 'var':
+      out.add(t.name);
+      break;
+    case 'ref':
+      referenced(t.head, out);
+      t.path.forEach((x) => referenced(x, out));
+      break;
+    case 'call':
+      t.args.forEach((x) => referenced(x, out));
+      break;
+    case 'array':
+    case 'set':
+      t.items.forEach((x) => referenced(x, out));
+      break;
+    case 'object':
+      t.entries.forEach(([k, v]) => {
+        referenced(k, out);
+        referenced(v, out);
+      });
+      break;
+    default:
+      break;
   }
 }
 

@@ -167,6 +167,14 @@ export class FuncPlanner {
   }
 
   private planSomeIn(e: ast.SomeIn, k: () => void): void {
+    // OPA types a literal collection's members; when no member can match the value pattern
+    // (`some [x, y] in [[1, 2, 3]]`), its type checker reports a "match error".
+    const c = e.collection;
+    const members = c.type === 'array' || c.type === 'set' ? c.items : [];
+    if (members.length > 0 && members.every((m) => literalsMismatch(e.value, m))) {
+      this.ctx.diags.push(diagnostic(e.value.loc, 'rego_type_error', 'match error'));
+      return;
+    }
     this.planTerm(e.collection, (c) => {
       const src = this.toLocal(c);
       const key = this.newLocal();

@@ -106,6 +106,10 @@ export class MessageFramer {
   private check(length: number): void {
     const max = this.typed ? this.maxBytes : MAX_STARTUP_PACKET_BYTES;
     if (length < 4) throw new ProtocolError(`invalid message length ${length}`);
+    // A startup-phase packet holds at least its length and a 4-byte code; refuse a shorter one
+    // at once, as PostgreSQL does, rather than wait for a body that need not come.
+    if (!this.typed && length < 8)
+      throw new ProtocolError(`invalid startup packet length ${length}`);
     if (length > max) throw new ProtocolError(`message of ${length} bytes exceeds ${max}`);
   }
 }

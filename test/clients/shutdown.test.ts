@@ -53,10 +53,10 @@ describe('SIGTERM', () => {
     expect(after.code).not.toBe(0);
   });
 
-  // Known broken: Gateway.close() (src/gateway/server.ts) ends every session at once with
-  // 57P01 instead of waiting up to listen.shutdown_grace for the statement in flight.
-  it.fails(
-    'lets a statement in flight finish before exiting (sessions are cut at once with 57P01)',
+  // Found by this suite: Gateway.close() ended every session at once with 57P01 instead of
+  // waiting up to listen.shutdown_grace for the statement in flight.
+  it(
+    'lets a statement in flight finish before exiting (regression: sessions were cut at once)',
     async () => {
       demo = await startDemoProcess();
       const slow = run(
