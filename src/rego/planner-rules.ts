@@ -184,6 +184,30 @@ function planCollection(fp: FuncPlanner, set: RuleSet, ret: ir.Local): void {
     );
     fp.emit({ type: 'BlockStmt', blocks: [block] });
   }
+  for (const info of set.keyedDefaults ?? []) planKeyedDefault(fp, info, ret);
+}
+
+/** `default p[k] := v`: insert k -> v unless the rules produced key k. */
+function planKeyedDefault(fp: FuncPlanner, info: RuleInfo, ret: ir.Local): void {
+  const block = fp.scoped(() =>
+    fp.block(() => {
+      fp.vars.clear();
+      fp.planTerms([info.dyn[0]!, info.rule.head.value!], ([key, value]) => {
+        const found = fp.newLocal();
+        fp.emit({ type: 'ResetLocalStmt', target: found });
+        const lookup: ir.Stmt = {
+          type: 'DotStmt',
+          source: op.local(ret),
+          key: key!,
+          target: found,
+        };
+        fp.emit({ type: 'BlockStmt', blocks: [{ stmts: [lookup] }] });
+        fp.emit({ type: 'IsUndefinedStmt', source: found });
+        fp.emit({ type: 'ObjectInsertStmt', key: key!, value: value!, object: ret });
+      });
+    }),
+  );
+  fp.emit({ type: 'BlockStmt', blocks: [block] });
 }
 
 /** Add one entry (keys..., value) produced by a rule body to the rule set's collection. */

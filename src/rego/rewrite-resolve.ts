@@ -26,6 +26,11 @@ export interface RuleSet {
   kind: ast.RuleKind;
   rules: RuleInfo[];
   defaultRule?: RuleInfo;
+  /**
+   * Defaults of single entries of a partial object whose key is not a string
+   * (`default p[true] := 1`): each applies when no rule produced its key.
+   */
+  keyedDefaults?: RuleInfo[];
   /** For functions: the number of arguments. */
   arity?: number;
 }
@@ -136,6 +141,16 @@ function addRule(
   } else if (!compatible(set, info)) {
     const name = ['data', ...info.path].join('.');
     diags.push(diagnostic(rule.loc, 'rego_type_error', `conflicting rules ${name} found`));
+    return;
+  }
+  if (
+    rule.default &&
+    kind === 'partialObject' &&
+    info.dyn.length === 1 &&
+    isConstant(info.dyn[0]!)
+  ) {
+    set.keyedDefaults ??= [];
+    set.keyedDefaults.push(info);
     return;
   }
   if (rule.default) {
@@ -391,4 +406,9 @@ function collectDeclared(r: ast.Rule, out: Set<string>): void {
   visitBody(r.body);
   if (r.head.value !== undefined) visitTerm(r.head.value);
   if (r.head.key !== undefined) visitTerm(r.head.key);
+}
+
+/** Scalars: the keys a default of one partial-object entry may name. */
+function isConstant(t: ast.Term): boolean {
+  return t.type === 'null' || t.type === 'boolean' || t.type === 'number' || t.type === 'string';
 }
