@@ -5,6 +5,7 @@
 export { loadConfig, parseConfig, type ParseOptions } from './load.js';
 export { ConfigError, formatIssues, formatPath } from './problems.js';
 export { type Config, type ConfigInput, configSchema, isLoopbackHost } from './schema.js';
+export { JwtAlgorithms } from './schema-identity.js';
 export {
   assertSecrets,
   checkSecrets,

@@ -2,26 +2,14 @@
  * Configuration of the identity providers pgwarden trusts, with defaults and validation done up
  * front: a mistake in an issuer's settings is a startup error, never a surprise at login.
  */
+import { JwtAlgorithms } from '../config/index.js';
 import { PgwardenError } from '../errors.js';
 
 /** Asymmetric algorithms accepted when an issuer does not list its own. */
 export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
 
 /** Algorithms pgwarden knows how to verify; anything else in a configuration is refused. */
-const KNOWN_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-  'HS256',
-]);
+const KNOWN_ALGORITHMS: ReadonlySet<string> = new Set(JwtAlgorithms);
 
 /** A required claim value, or the list of accepted values; compared as text. */
 export type RequiredValue = string | number | boolean | string[];
