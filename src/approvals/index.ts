@@ -5,7 +5,9 @@ export { openPostgresStore } from './pg-store.js';
 export {
   memoryStore,
   openFileStore,
+  versionOf,
   type ApprovalRecord,
   type ApprovalStore,
   type GrantRecord,
+  type RequestVersion,
 } from './store.js';

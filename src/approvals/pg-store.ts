@@ -67,20 +67,35 @@ export async function openPostgresStore(connection: pg.ClientConfig): Promise<Ap
       const { rows } = await pool.query('SELECT record FROM pgwarden_approval_grants ORDER BY id');
       return rows.map((r) => r.record as GrantRecord);
     },
-    async putRequest(record) {
+    async putRequest(record, expected) {
       // NOTIFY is delivered at commit, after the row is visible to every instance.
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        await client.query(
-          `INSERT INTO pgwarden_approval_requests (id, instance, status, record)
-           VALUES ($1, $2, $3, $4)
-           ON CONFLICT (id) DO UPDATE
-             SET status = EXCLUDED.status, record = EXCLUDED.record, updated_at = now()`,
-          [record.id, record.instance, record.status, JSON.stringify(record)],
-        );
+        const body = JSON.stringify(record);
+        // The conditional form re-checks the row under its lock: of two instances writing
+        // against the same version, the second finds it changed and writes nothing.
+        const written = expected
+          ? await client.query(
+              `UPDATE pgwarden_approval_requests
+                  SET status = $2, record = $3, updated_at = now()
+                WHERE id = $1 AND status = $4 AND jsonb_array_length(record->'verdicts') = $5`,
+              [record.id, record.status, body, expected.status, expected.verdicts],
+            )
+          : await client.query(
+              `INSERT INTO pgwarden_approval_requests (id, instance, status, record)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (id) DO UPDATE
+                 SET status = EXCLUDED.status, record = EXCLUDED.record, updated_at = now()`,
+              [record.id, record.instance, record.status, body],
+            );
+        if (written.rowCount === 0) {
+          await client.query('ROLLBACK');
+          return false;
+        }
         await client.query('SELECT pg_notify($1, $2)', [CHANNEL, record.id]);
         await client.query('COMMIT');
+        return true;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;

@@ -15,7 +15,7 @@ import type {
 } from '../gateway/options.js';
 import type { Identity } from '../identity/types.js';
 import { maskCardNumbers } from '../masking/detect.js';
-import type { ApprovalRecord, ApprovalStore, GrantRecord } from './store.js';
+import { versionOf, type ApprovalRecord, type ApprovalStore, type GrantRecord } from './store.js';
 
 /** An approval event for the audit trail. */
 export interface ApprovalEvent {
@@ -163,6 +163,7 @@ export class ApprovalService implements ApprovalBroker {
     if (record.verdicts.some((v) => v.approver === approver.subject)) {
       throw new PgwardenError('ERR_APPROVAL', `${approver.subject} already decided this request`);
     }
+    const seen = versionOf(record);
     const safeComment = maskCardNumbers(comment).slice(0, 2000);
     record.verdicts.push({
       approver: approver.subject,
@@ -174,8 +175,14 @@ export class ApprovalService implements ApprovalBroker {
     const approvals = record.verdicts.filter((v) => v.verdict === 'approve');
     if (verdict === 'deny') record.status = 'denied';
     else if (approvals.length >= record.quorum) record.status = 'approved';
+    if (!(await this.#store.putRequest(record, seen))) {
+      throw new PgwardenError(
+        'ERR_APPROVAL',
+        `request ${id} changed while it was being decided (another verdict, or it expired); ` +
+          'load it again',
+      );
+    }
     if (record.status === 'approved' && record.grant_ttl_ms) await this.#grant(record);
-    await this.#store.putRequest(record);
     this.#emit(verdict === 'approve' ? 'approved' : 'denied', {
       request_id: id,
       session_id: record.session_id,
@@ -203,11 +210,18 @@ export class ApprovalService implements ApprovalBroker {
 
   /** Ends a pending request of this instance (timeout, client gone). */
   async #end(id: string, status: 'expired' | 'cancelled'): Promise<void> {
-    const record = await this.#store.getRequest(id);
-    if (!record || record.status !== 'pending') return this.#release(id);
-    record.status = status;
-    await this.#store.putRequest(record);
-    this.#emit(status, { request_id: id, session_id: record.session_id });
+    // A verdict written in the meantime wins; one that leaves the request pending (a first
+    // approval of a quorum) does not stop the expiry, which tries again on the new version.
+    for (;;) {
+      const record = await this.#store.getRequest(id);
+      if (!record || record.status !== 'pending') return this.#release(id);
+      const seen = versionOf(record);
+      record.status = status;
+      if (await this.#store.putRequest(record, seen)) {
+        this.#emit(status, { request_id: id, session_id: record.session_id });
+        return;
+      }
+    }
   }
 
   /** Settles the local wait for `id` once its record is decided, whichever instance decided. */

@@ -54,6 +54,21 @@ export interface GrantRecord {
 }
 
 /**
+ * What a writer saw of a request before changing it. A write made against it succeeds only while
+ * the stored request still has that status and that many verdicts, so two approvers (or an
+ * approver and the expiry timer) deciding at once cannot overwrite each other.
+ */
+export interface RequestVersion {
+  status: ApprovalRecord['status'];
+  verdicts: number;
+}
+
+/** The version of `record` as read, for a conditional write. */
+export function versionOf(record: ApprovalRecord): RequestVersion {
+  return { status: record.status, verdicts: record.verdicts.length };
+}
+
+/**
  * Persistence for approvals. Every write is durable before it resolves; `onRequestChange`
  * reports requests written by any instance sharing the store (this one included).
  */
@@ -61,7 +76,11 @@ export interface ApprovalStore {
   getRequest(id: string): Promise<ApprovalRecord | undefined>;
   listRequests(): Promise<ApprovalRecord[]>;
   listGrants(): Promise<GrantRecord[]>;
-  putRequest(record: ApprovalRecord): Promise<void>;
+  /**
+   * Writes a request. With `expected`, only when the stored request still matches it; returns
+   * whether the write happened (always true without `expected`).
+   */
+  putRequest(record: ApprovalRecord, expected?: RequestVersion): Promise<boolean>;
   putGrant(grant: GrantRecord): Promise<void>;
   onRequestChange(listener: (id: string) => void): void;
   /** Marks requests held by `instance` that are still pending as abandoned (at its start). */
@@ -96,10 +115,15 @@ function listStore(data: Data, persist: () => Promise<void>): ApprovalStore {
     getRequest: async (id) => copy(data.requests.find((r) => r.id === id)),
     listRequests: async () => copy(data.requests),
     listGrants: async () => copy(data.grants),
-    async putRequest(record) {
+    async putRequest(record, expected) {
+      if (expected) {
+        const stored = data.requests.find((r) => r.id === record.id);
+        if (!stored || !matches(stored, expected)) return false;
+      }
       upsert(data.requests, copy(record));
       await persist();
       for (const listener of listeners) listener(record.id);
+      return true;
     },
     async putGrant(grant) {
       upsert(data.grants, copy(grant));
@@ -118,6 +142,10 @@ function listStore(data: Data, persist: () => Promise<void>): ApprovalStore {
     },
     close: async () => {},
   };
+}
+
+function matches(record: ApprovalRecord, expected: RequestVersion): boolean {
+  return record.status === expected.status && record.verdicts.length === expected.verdicts;
 }
 
 function upsert<T extends { id: string }>(list: T[], item: T): void {

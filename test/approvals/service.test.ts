@@ -7,6 +7,7 @@ import {
   memoryStore,
   openFileStore,
   openPostgresStore,
+  versionOf,
   type ApprovalStore,
 } from '../../src/approvals/index.js';
 import type { HoldRequest } from '../../src/gateway/options.js';
@@ -78,6 +79,26 @@ describe('approval service', () => {
     expect((await ticket.outcome).status).toBe('approved');
   });
 
+  it('keeps one of two verdicts given at once, and an expiry loses to a verdict', async () => {
+    const store = memoryStore();
+    const approvals = await service(store);
+    const ticket = await approvals.hold(held());
+    const results = await Promise.allSettled([
+      approvals.decide(ticket.id, alice, 'deny', 'no'),
+      approvals.decide(ticket.id, bob, 'approve', 'yes'),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await approvals.get(ticket.id))!.verdicts).toHaveLength(1);
+    expect(await ticket.outcome).toEqual({ status: 'denied', reason: 'denied by alice: no' });
+
+    // A write against a version that has changed since it was read is refused.
+    const other = await approvals.hold({ ...held(), fingerprint: 'fp-late' });
+    const read = (await store.getRequest(other.id))!;
+    await approvals.decide(other.id, alice, 'approve');
+    expect(await store.putRequest({ ...read, status: 'expired' }, versionOf(read))).toBe(false);
+    expect((await store.getRequest(other.id))!.status).toBe('approved');
+  });
+
   it('times out', async () => {
     const approvals = await service();
     const ticket = await approvals.hold(held({ expires_in: '50ms' }));
@@ -130,6 +151,34 @@ describe('approvals shared by two gateway instances through PostgreSQL', () => {
       const denied = await b.hold({ ...held(), fingerprint: 'fp-3' });
       await a.decide(denied.id, bob, 'deny');
       expect((await denied.outcome).status).toBe('denied');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('keeps exactly one of two verdicts given at the same moment on two instances', async () => {
+    const database = await createDatabase('approvals');
+    const connection = { ...testServer(), database };
+    const a = await service(await openPostgresStore(connection), 'gw-a');
+    const b = await service(await openPostgresStore(connection), 'gw-b');
+    try {
+      for (let round = 0; round < 5; round++) {
+        const ticket = await b.hold({ ...held(), fingerprint: `fp-race-${round}` });
+        const results = await Promise.allSettled([
+          a.decide(ticket.id, alice, 'approve', 'from A'),
+          b.decide(ticket.id, bob, 'deny', 'from B'),
+        ]);
+        const kept = results.filter((r) => r.status === 'fulfilled');
+        expect(kept).toHaveLength(1);
+        const lost = results.find((r) => r.status === 'rejected');
+        expect(String(lost?.reason)).toMatch(/not pending|changed while it was being decided/);
+        const stored = (await a.get(ticket.id))!;
+        expect(stored.verdicts).toHaveLength(1);
+        const winner = stored.verdicts[0]!;
+        expect(stored.status).toBe(winner.verdict === 'approve' ? 'approved' : 'denied');
+        expect((await ticket.outcome).status).toBe(stored.status);
+      }
     } finally {
       await a.close();
       await b.close();
