@@ -4,6 +4,7 @@
  * is reported by the compiler as unsupported, never discovered at evaluation time.
  */
 import { HOST_BUILTINS, hostBuiltinWireName } from './builtins/index.js';
+import { VALUE_TEXT_BUILTINS, valueTextWireName } from './builtins/json-values.js';
 
 /** Builtin name -> runtime export implementing it (arguments in order, value pointers). */
 export const RUNTIME_BUILTINS: Readonly<Record<string, string>> = {
@@ -99,6 +100,8 @@ export const UNDEFINED_UNLESS_TYPE_ERROR = new Set(['uuid.parse']);
 export type BuiltinRoute =
   | { kind: 'runtime'; fn: string; fallback?: string }
   | { kind: 'host'; wireName: string }
+  /** A host builtin that must see sets: Rego value text in and out (builtins/json-values). */
+  | { kind: 'hostText'; wireName: string }
   | { kind: 'unsupported' };
 
 /** Where the named builtin runs. */
@@ -109,6 +112,9 @@ export function routeBuiltin(name: string): BuiltinRoute {
     return fallback
       ? { kind: 'runtime', fn, fallback: hostBuiltinWireName(fallback) }
       : { kind: 'runtime', fn };
+  }
+  if (Object.prototype.hasOwnProperty.call(VALUE_TEXT_BUILTINS, name)) {
+    return { kind: 'hostText', wireName: valueTextWireName(name) };
   }
   if (Object.prototype.hasOwnProperty.call(HOST_BUILTINS, name)) {
     return { kind: 'host', wireName: hostBuiltinWireName(name) };

@@ -101,12 +101,16 @@ export class EmitContext {
       }
       return m.call(this.runtimeFn(route.fn), args);
     }
-    if (route.kind === 'host') {
+    if (route.kind === 'host' || route.kind === 'hostText') {
       const want = hostBuiltinArity(name);
       if (want !== undefined && want !== args.length) {
         throw new Error(`${name} takes ${want} argument(s), got ${args.length}${where}`);
       }
-      return this.hostCall(route.wireName, args, name, where);
+      if (route.kind === 'host') return this.hostCall(route.wireName, args, name, where);
+      // Sets survive the SDK's JSON boundary only as Rego value text inside strings.
+      const text = args.map((a) => m.call(this.runtimeFn('rt_value_text'), [a]));
+      const result = this.hostCall(route.wireName, text, name, where);
+      return m.call(this.runtimeFn('rt_value_from_text'), [result]);
     }
     throw new Error(`unsupported builtin ${name}${where}`);
   }

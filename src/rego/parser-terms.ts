@@ -22,9 +22,7 @@ const LEVELS: Array<Record<string, string>> = [
 
 /** Options that change how terms parse inside a context. */
 interface TermContext {
-  /** Stop at `|` (the head of a comprehension or a collection element). */
-  noBar?: boolean;
-  /** Allow `k, v in xs` (only a whole body literal may be written so). */
+  /** Allow `k, v in xs` (a whole body literal, its right-hand side, or a rule head value). */
   keyValue?: boolean;
 }
 
@@ -203,7 +201,8 @@ export class TermParser {
     const lhs = this.parseMembership({ keyValue: literal });
     if (this.isPunct('=') || this.isPunct(':=')) {
       const op = this.next();
-      const rhs = this.parseMembership({});
+      // OPA reads the right-hand side like a literal: `b := k, v in xs` is a membership test.
+      const rhs = this.parseMembership({ keyValue: literal });
       return call(op.value === '=' ? 'eq' : 'assign', [lhs, rhs], lhs.loc);
     }
     return lhs;
@@ -248,9 +247,10 @@ export class TermParser {
     if (level >= LEVELS.length) return this.parseUnary(ctx);
     let lhs = this.parseInfix(level + 1, ctx);
     for (;;) {
+      // As in OPA, an operator at the start of the next line continues the expression.
       const t = this.peek();
-      const name = t.kind === 'punct' && !t.nl ? LEVELS[level]![t.value] : undefined;
-      if (name === undefined || (ctx.noBar === true && t.value === '|')) return lhs;
+      const name = t.kind === 'punct' ? LEVELS[level]![t.value] : undefined;
+      if (name === undefined) return lhs;
       this.next();
       const rhs = this.parseInfix(level + 1, ctx);
       lhs = call(name, [lhs, rhs], lhs.loc);
@@ -334,23 +334,32 @@ export class TermParser {
     );
   }
 
+  /**
+   * A rule head's name and suffixes. As in OPA, spaces may separate the name from its first
+   * suffix (`f (x) := ...`, `p [k] { ... }`), which in an expression would end the term.
+   */
+  parseHeadOperand(): ast.Term {
+    return this.parseRefRest(this.parsePrimary(), true);
+  }
+
   /** Suffixes: `.name`, `[term]`, `(args)`; a newline before a suffix ends the term. */
-  parseRefRest(head: ast.Term): ast.Term {
+  parseRefRest(head: ast.Term, spaceBeforeFirst = false): ast.Term {
     let term = head;
-    for (;;) {
+    for (let first = true; ; first = false) {
       const t = this.peek();
       if (t.kind !== 'punct' || t.nl) return term;
-      if (t.value === '.' && !t.ws) {
+      const ws = t.ws && !(first && spaceBeforeFirst);
+      if (t.value === '.' && !ws) {
         this.next();
         const name = this.next();
         if (name.kind !== 'ident' || name.ws) this.error(name, `unexpected ${describe(name)}`);
         term = appendRef(term, { type: 'string', loc: this.loc(name), value: name.value });
-      } else if (t.value === '[' && !t.ws) {
+      } else if (t.value === '[' && !ws) {
         this.next();
         const key = this.parseExprTerm();
         this.expectPunct(']');
         term = appendRef(term, key);
-      } else if (t.value === '(' && !t.ws && isCallable(term)) {
+      } else if (t.value === '(' && !ws && isCallable(term)) {
         this.next();
         const args = this.parseList(')');
         const operator: ast.RefTerm =
@@ -374,6 +383,11 @@ export class TermParser {
     return items;
   }
 
+  /**
+   * `[...]`. As OPA's parser does, only a single term (a primary with its ref and call
+   * suffixes) can head a comprehension: `[x | body]` is one, while `[x - y | z]` is an array
+   * whose first item is `(x - y) | z` (set union); a head needing operators goes in parentheses.
+   */
   private parseArray(): ast.Term {
     const open = this.next();
     const loc = this.loc(open);
@@ -382,28 +396,26 @@ export class TermParser {
       return { type: 'array', loc, items: [] };
     }
     const start = this.pos;
-    const first = this.parseMembership({ noBar: true });
+    const head = this.parseUnary({});
     if (this.isPunct('|')) {
       const body = this.attempt(() => {
         this.next();
         return this.parseComprBody(']');
       });
-      if (body !== undefined) return { type: 'arraycompr', loc, term: first, body };
-      // As OPA's parser does: what is not a comprehension is an array whose first item uses
-      // `|` as set union (`[x | y, 5]`).
-      this.pos = start;
-      return this.parseItems('array', loc, ']');
+      if (body !== undefined) return { type: 'arraycompr', loc, term: head, body };
+      // What is not a comprehension is an array whose first item uses `|` as set union
+      // (`[x | y, 5]`).
     }
-    const items = [first];
-    while (this.isPunct(',')) {
-      this.next();
-      if (this.isPunct(']')) break;
-      items.push(this.parseMembership({}));
-    }
-    this.expectPunct(']');
-    return { type: 'array', loc, items };
+    this.pos = start;
+    return this.parseItems('array', loc, ']');
   }
 
+  /**
+   * `{...}`: an object, a set, or one of their comprehensions. The head is first read as a
+   * single term, as OPA does: followed by `|` it heads a set comprehension, by `:` an object.
+   * Otherwise it is read again with operators: an object key may use them (`{a + 1: b | ...}`
+   * is still a comprehension), a set item may too, but then the set is never a comprehension.
+   */
   private parseBrace(): ast.Term {
     const open = this.next();
     const loc = this.loc(open);
@@ -412,43 +424,49 @@ export class TermParser {
       return { type: 'object', loc, entries: [] };
     }
     const start = this.pos;
-    const first = this.parseMembership({ noBar: true });
-    if (this.isPunct(':')) {
-      this.next();
-      const value = this.parseMembership({ noBar: true });
-      if (this.isPunct('|')) {
-        this.next();
-        const body = this.parseComprBody('}');
-        return { type: 'objectcompr', loc, key: first, value, body };
-      }
-      const entries: Array<[ast.Term, ast.Term]> = [[first, value]];
-      while (this.isPunct(',')) {
-        this.next();
-        if (this.isPunct('}')) break;
-        const k = this.parseMembership({});
-        this.expectPunct(':');
-        entries.push([k, this.parseMembership({})]);
-      }
-      this.expectPunct('}');
-      return { type: 'object', loc, entries };
-    }
+    const head = this.parseUnary({});
+    if (this.isPunct(':')) return this.parseObjectRest(loc, head);
     if (this.isPunct('|')) {
       const body = this.attempt(() => {
         this.next();
         return this.parseComprBody('}');
       });
-      if (body !== undefined) return { type: 'setcompr', loc, term: first, body };
+      if (body !== undefined) return { type: 'setcompr', loc, term: head, body };
+    } else if (!this.isPunct('}') && !this.isPunct(',')) {
       this.pos = start;
-      return this.parseItems('set', loc, '}');
+      const key = this.parseMembership({});
+      if (this.isPunct(':')) return this.parseObjectRest(loc, key);
     }
-    const items = [first];
+    this.pos = start;
+    return this.parseItems('set', loc, '}');
+  }
+
+  /**
+   * The rest of an object after its first key: `: value` then a comprehension body or more
+   * entries. Only a single-term value can head a comprehension (`{k: v | ...}`), as in OPA.
+   */
+  private parseObjectRest(loc: ast.Location, key: ast.Term): ast.Term {
+    this.expectPunct(':');
+    const start = this.pos;
+    const head = this.parseUnary({});
+    if (this.isPunct('|')) {
+      const body = this.attempt(() => {
+        this.next();
+        return this.parseComprBody('}');
+      });
+      if (body !== undefined) return { type: 'objectcompr', loc, key, value: head, body };
+    }
+    this.pos = start;
+    const entries: Array<[ast.Term, ast.Term]> = [[key, this.parseMembership({})]];
     while (this.isPunct(',')) {
       this.next();
       if (this.isPunct('}')) break;
-      items.push(this.parseMembership({}));
+      const k = this.parseMembership({});
+      this.expectPunct(':');
+      entries.push([k, this.parseMembership({})]);
     }
     this.expectPunct('}');
-    return { type: 'set', loc, items };
+    return { type: 'object', loc, entries };
   }
 
   /**

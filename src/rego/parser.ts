@@ -233,7 +233,7 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
   }
   const headStart = p.peek();
   if (headStart.kind !== 'ident') p.error(headStart, `unexpected ${describe(headStart)}`);
-  const headTerm = p.parseOperand({});
+  const headTerm = p.parseHeadOperand();
   const { ref, args } = headRef(p, headTerm, headStart);
   const head: ast.RuleHead = { loc: p.loc(headStart), ref, assign: false };
   if (args !== undefined) head.args = args;
@@ -241,10 +241,10 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
   if (p.isKeyword('contains')) {
     if (isDefault) p.error(p.peek(), 'default rules cannot use contains');
     p.next();
-    head.key = p.parseMembership({});
+    head.key = p.parseMembership({ keyValue: true });
   } else if (p.isPunct(':=') || p.isPunct('=')) {
     head.assign = p.next().value === ':=';
-    head.value = p.parseMembership({});
+    head.value = p.parseMembership({ keyValue: true });
   }
   if (p.isWord('with')) {
     p.error(p.peek(), 'expressions using with keyword cannot be used for rule head');
@@ -283,7 +283,7 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
     let value: ast.Term = { type: 'boolean', loc: p.loc(e), value: true };
     if (p.isPunct(':=') || p.isPunct('=')) {
       p.next();
-      value = p.parseMembership({});
+      value = p.parseMembership({ keyValue: true });
     }
     const elseBody = parseRuleBody(p, v0) ?? [trueExpr(p.loc(e))];
     const elseHead: ast.RuleHead = { ...head, loc: p.loc(e), value };
@@ -303,12 +303,12 @@ function parseRule(p: TermParser, v0: boolean): ast.Rule {
 
 /** `if { ... }`, `if literal`, or (v0) `{ ... }`; undefined when there is no body. */
 /**
- * `p { a } { b }`: each further body on the line of the previous `}` is another rule with the
- * same head (OPA's deprecated disjunction syntax, still accepted by v0 and `rego.v1`).
+ * `p { a } { b }`: each further body after the previous `}` is another rule with the same head
+ * (OPA's deprecated disjunction syntax, still accepted by v0 and `rego.v1`).
  */
 function chainedBodies(p: TermParser, rule: ast.Rule): ast.Rule[] {
   const out: ast.Rule[] = [];
-  while (p.isPunct('{') && !p.peek().nl && rule.kind !== 'function' && !rule.default) {
+  while (p.isPunct('{') && rule.kind !== 'function' && !rule.default) {
     const loc = p.loc();
     const next: ast.Rule = { ...rule, loc, body: p.parseBraceBody() };
     delete next.else;
@@ -323,7 +323,8 @@ function parseRuleBody(p: TermParser, v0: boolean): ast.Body | undefined {
     if (p.isPunct('{')) return p.parseBraceBody();
     return [p.parseLiteral()];
   }
-  if (p.isPunct('{') && !p.peek().nl) {
+  // As in OPA, the body may start on the next line: no rule can begin with `{`.
+  if (p.isPunct('{')) {
     if (!v0) p.error(p.peek(), '`if` keyword is required before rule body');
     return p.parseBraceBody();
   }

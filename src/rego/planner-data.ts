@@ -177,14 +177,8 @@ export function planNodeBody(fp: FuncPlanner, node: TreeNode): ir.Local {
     const block = fp.block(() => {
       planFrom(fp, child, [], 0, (v) => {
         const key = op.str(fp.ctx.str(name));
-        // Under rules of the node itself, a child path that is also a key they produce must
-        // agree with it (OPA: "object keys must be unique").
-        if (set !== undefined) {
-          const message = 'object keys must be unique';
-          fp.emit({ type: 'ObjectInsertOnceStmt', key, value: v, object: obj, message });
-        } else {
-          fp.emit({ type: 'ObjectInsertStmt', key, value: v, object: obj });
-        }
+        if (set !== undefined) insertUnderRules(fp, obj, key, v);
+        else fp.emit({ type: 'ObjectInsertStmt', key, value: v, object: obj });
       });
     });
     fp.emit({ type: 'BlockStmt', blocks: [block] });
@@ -200,6 +194,50 @@ export function planNodeBody(fp: FuncPlanner, node: TreeNode): ir.Local {
   );
   fp.emit({ type: 'BlockStmt', blocks: [merge] });
   return result;
+}
+
+/**
+ * Adds a child's document under `key` of the object the node's own rules produced. Both are
+ * parts of one document (`a.b.c := 1` beside `a[p][q] := 3` build `a.b` together): when both
+ * hold an object there, they merge; any other overlap must agree, else it is OPA's conflict
+ * "object keys must be unique". Two merges, each letting the other side win, differ exactly
+ * when some leaf is produced with two different values.
+ */
+function insertUnderRules(fp: FuncPlanner, obj: ir.Local, key: ir.Operand, v: ir.Operand): void {
+  const value = fp.toLocal(v);
+  const found = fp.newLocal();
+  const merged = fp.newLocal();
+  const other = fp.newLocal();
+  // Set only once the merge went through (a failed block leaves its locals assigned).
+  const done = fp.newLocal();
+  fp.emit({ type: 'ResetLocalStmt', target: found });
+  fp.emit({ type: 'ResetLocalStmt', target: done });
+  fp.emit({
+    type: 'BlockStmt',
+    blocks: [{ stmts: [{ type: 'DotStmt', source: op.local(obj), key, target: found }] }],
+  });
+  const merge: ir.Stmt[] = [
+    { type: 'IsDefinedStmt', source: found },
+    { type: 'IsObjectStmt', source: op.local(found) },
+    { type: 'IsObjectStmt', source: op.local(value) },
+    { type: 'ObjectMergeStmt', a: found, b: value, target: merged },
+    { type: 'ObjectMergeStmt', a: value, b: found, target: other },
+    { type: 'EqualStmt', a: op.local(merged), b: op.local(other) },
+    { type: 'ObjectInsertStmt', key, value: op.local(merged), object: obj },
+    { type: 'AssignVarStmt', source: op.local(merged), target: done },
+  ];
+  fp.emit({ type: 'BlockStmt', blocks: [{ stmts: merge }] });
+  const once: ir.Stmt[] = [
+    { type: 'IsUndefinedStmt', source: done },
+    {
+      type: 'ObjectInsertOnceStmt',
+      key,
+      value: op.local(value),
+      object: obj,
+      message: 'object keys must be unique',
+    },
+  ];
+  fp.emit({ type: 'BlockStmt', blocks: [{ stmts: once }] });
 }
 
 /** Integer keys of data refs address base documents by their string form, as OPA does. */

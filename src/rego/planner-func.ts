@@ -193,6 +193,18 @@ export class FuncPlanner {
   private planEvery(e: ast.EveryExpr, k: () => void): void {
     this.planTerm(e.domain, (d) => {
       const src = this.toLocal(d);
+      // OPA: a domain that is not an array, object or set makes `every` fail, not hold.
+      const iterable = this.newLocal();
+      this.emit({ type: 'ResetLocalStmt', target: iterable });
+      const kinds = ['IsArrayStmt', 'IsObjectStmt', 'IsSetStmt'] as const;
+      const checks = kinds.map((type): ir.Block => ({
+        stmts: [
+          { type, source: op.local(src) },
+          { type: 'AssignVarStmt', source: op.bool(true), target: iterable },
+        ],
+      }));
+      this.emit({ type: 'BlockStmt', blocks: checks });
+      this.emit({ type: 'IsDefinedStmt', source: iterable });
       const key = this.newLocal();
       const value = this.newLocal();
       const failed = this.newLocal();

@@ -85,6 +85,9 @@ export function builtinErrorMessage(
       if (name === 'strings.split_n' && i === 2 && !Number.isInteger(v)) {
         return 'operand 3 must be integer number but got floating-point number';
       }
+      if (name === 'array.slice' && i > 0 && !Number.isInteger(v)) {
+        return `operand ${i + 1} must be integer number but got floating-point number`;
+      }
     }
   }
   if (name === 'minus' && types.length === 2) {
@@ -94,6 +97,7 @@ export function builtinErrorMessage(
     return `operand 1 must be one of {number, set} but got ${a}`;
   }
   if (name === 'to_number') return 'invalid syntax';
+  if (name === 'indexof' && values[1] === '') return 'empty search character';
   if (name === 'time.parse_rfc3339_ns' && typeof values[0] === 'string') {
     return parseRfc3339Ns(values[0]) === undefined && /^\d{4,}-/.test(values[0])
       ? 'time outside of valid range'

@@ -8,6 +8,7 @@ import { arith } from './arith.js';
 import { builtinError } from './errors.js';
 import { ENCODING_BUILTINS } from './encoding.js';
 import { JSON_BUILTINS } from './json.js';
+import { VALUE_TEXT_BUILTINS, valueTextWireName } from './json-values.js';
 import { MISC_BUILTINS } from './misc.js';
 import { NET_BUILTINS } from './net.js';
 import { REGEX_BUILTINS } from './regex.js';
@@ -57,6 +58,7 @@ export function hostBuiltins(): Record<string, HostBuiltin> {
   const out: Record<string, HostBuiltin> = {};
   for (const [name, fn] of Object.entries(HOST_BUILTINS)) out[hostBuiltinWireName(name)] = fn;
   for (const [name, fn] of Object.entries(TIME_INTERNAL)) out[name] = fn;
+  for (const [name, fn] of Object.entries(VALUE_TEXT_BUILTINS)) out[valueTextWireName(name)] = fn;
   out[ARITH_BUILTIN] = arith;
   out[ERROR_BUILTIN] = builtinError;
   return out;

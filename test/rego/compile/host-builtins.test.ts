@@ -93,4 +93,14 @@ describe('host builtins', () => {
     expect(wire.sprintf).toBeUndefined();
     expect(wire['pgwarden.numbers.arith']).toBe(arith);
   });
+
+  it('keeps JSON json.patch for bundles by opa beside the set-aware one (Rego text in and out)', () => {
+    const wire = hostBuiltins();
+    expect(wire['json.patch']?.({ a: 1 }, [{ op: 'remove', path: '/a' }])).toEqual({});
+    const patch = wire['pgwarden.values.json.patch'];
+    expect(patch?.('{"a", "b"}', '[{"op": "remove", "path": ["a"]}]')).toBe('{"b"}');
+    expect(patch?.('{"a"}', '[{"op": "remove", "path": ["z"]}]')).toBeUndefined();
+    const filter = wire['pgwarden.values.json.filter'];
+    expect(filter?.('{"s": {1, 2}, "t": 3}', '[["s", 2]]')).toBe('{"s": {2}}');
+  });
 });

@@ -248,7 +248,8 @@ export function rt_trim_suffix(s: u32, suf: u32): u32 {
 
 /** indexof: code point index of the first match, or -1. */
 export function rt_indexof(s: u32, sub: u32): u32 {
-  if (!isStr(s) || !isStr(sub)) return 0;
+  // OPA refuses an empty search string ("empty search character"): undefined, or the error.
+  if (!isStr(s) || !isStr(sub) || load<u32>(sub, 4) == 0) return 0;
   const p = load<u32>(s, 8);
   const i = find(p, load<u32>(s, 4), load<u32>(sub, 8), load<u32>(sub, 4), 0);
   return newInt(i < 0 ? -1 : <i64>runeCount(p, <u32>i));

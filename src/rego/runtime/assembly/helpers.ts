@@ -10,7 +10,7 @@ import { objIndexOfStr, objInsert, collIndexOf } from './coll';
 import { alloc, bytesEqual } from './mem';
 import { runeCount, rt_type_name } from './builtins_core';
 import { lastError, setError } from './number';
-import { dumpText, dumpToString } from './json';
+import { dumpText, dumpToString, parseText } from './json';
 import { sortedOrder } from './compare';
 import { opa_abort, opa_println } from './abi';
 
@@ -324,4 +324,18 @@ function walkInto(out: u32, path: u32, v: u32): void {
     arrAppend(child, rt_key_at(v, <i32>at));
     walkInto(out, child, rt_val_at(v, <i32>at));
   }
+}
+
+/**
+ * Generated code: a value as its Rego text (sets kept), in a string value. Host builtins that
+ * must see sets get their arguments so: the SDK hands host builtins JSON, where sets are arrays.
+ */
+export function rt_value_text(v: u32): u32 {
+  return dumpToString(v, true);
+}
+
+/** Generated code: the value a set-aware host builtin returned as Rego text; 0 when none. */
+export function rt_value_from_text(s: u32): u32 {
+  if (s == 0 || load<u8>(s) != T_STRING) return 0;
+  return parseText(load<u32>(s, 8), load<u32>(s, 4), true);
 }

@@ -7,7 +7,8 @@
 # input: {"xs": [3, 1, 2, 4]}
 package golden.compr
 
-squares := [x * x | some x in input.xs]
+# OPA reads only a single term as a comprehension head: `[x * x | ...]` is a parse error there.
+squares := [(x * x) | some x in input.xs]
 
 evens := {x | some x in input.xs; x % 2 == 0}
 
