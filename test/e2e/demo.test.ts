@@ -22,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await demo?.stop();
   await rm(stateDir, { recursive: true, force: true });
+  if (demo) await rm(demo.info.postgres_data_dir, { recursive: true, force: true });
 });
 
 async function token(name: string): Promise<string> {

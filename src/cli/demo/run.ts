@@ -5,7 +5,7 @@
  * State (keys, data, audit trail) lives in the state folder, so a second start is quick.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,8 @@ export interface DemoInfo {
   issuer: string;
   identities: Record<string, { token_file: string; subject: string; groups: string[] }>;
   bundle: { file: string; revision: string; hash: string };
+  /** The embedded PostgreSQL's data folder (outside the state folder when run as root). */
+  postgres_data_dir: string;
 }
 
 const IDENTITIES: Record<
@@ -217,21 +219,35 @@ async function writeDemoInfo(
     issuer: idp.issuer,
     identities,
     bundle: { file: bundleFile, revision: stamp?.revision ?? '', hash: stamp?.hash ?? '' },
+    postgres_data_dir: postgresDataDir(state),
   };
   await writeFile(path.join(state, 'demo.json'), JSON.stringify(info, null, 2) + '\n');
   return info;
 }
 
 /**
- * Where the demo's PostgreSQL keeps its data. As root, the server runs as the `postgres` user,
- * which cannot enter a state folder inside a home directory such as /root: its data then lives
- * in the system's temporary folder, under a name derived from the state folder, so a second
- * start finds it again.
+ * Where the demo's PostgreSQL keeps its data: `<state>/postgres`. As root the server runs as the
+ * `postgres` user, which cannot reach a state folder inside a folder closed to others (such as
+ * /root, or a 0700 temporary folder); its data then lives in the system's temporary folder,
+ * under a name derived from the state folder so that a second start finds it again, and
+ * `demo.json` names it (`postgres_data_dir`).
  */
-function postgresDataDir(state: string): string {
-  if (process.getuid?.() !== 0) return path.join(state, 'postgres');
+export function postgresDataDir(state: string): string {
+  if (process.getuid?.() !== 0 || reachableByOthers(state)) return path.join(state, 'postgres');
   const key = createHash('sha256').update(state).digest('hex').slice(0, 12);
   return path.join(os.tmpdir(), `pgwarden-demo-${key}`);
+}
+
+/** True when every folder from the root down to `dir` may be entered by other users. */
+function reachableByOthers(dir: string): boolean {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      if ((statSync(at).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (path.dirname(at) === at) return true;
+  }
 }
 
 interface DemoSecrets {

@@ -47,12 +47,19 @@ CREATE TABLE transactions (
 );
 `;
 
-const BRANDS: Record<string, string> = {
-  '4': 'visa',
-  '5': 'mastercard',
-  '3': 'amex',
-  '6': 'discover',
-};
+/** Card brands by leading digits (IIN ranges of the test numbers above), longest prefix first. */
+const BRANDS: Array<[prefix: string, brand: string]> = [
+  ['34', 'amex'],
+  ['37', 'amex'],
+  ['35', 'jcb'],
+  ['4', 'visa'],
+  ['5', 'mastercard'],
+  ['6', 'discover'],
+];
+
+function brandOf(pan: string): string {
+  return BRANDS.find(([prefix]) => pan.startsWith(prefix))?.[1] ?? 'other';
+}
 const NAMES = [
   'Ada',
   'Grace',
@@ -112,7 +119,7 @@ export async function seedDemo(
     for (const [i, pan] of DEMO_PANS.entries()) {
       await db.query(
         "INSERT INTO cards (holder_id, pan, brand, expires) VALUES ($1, $2, $3, '2029-12-31')",
-        [i + 1, pan, BRANDS[pan[0]!] ?? 'other'],
+        [i + 1, pan, brandOf(pan)],
       );
     }
     for (const [name, city] of MERCHANTS) {

@@ -2,7 +2,6 @@
 // a browser) are child processes too; with the gateway in a separate process nothing a test does
 // synchronously can stall it, and a crash shows up as the process exiting.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -205,14 +204,13 @@ export async function waitFor<T>(
 }
 
 /**
- * Removes a state folder and, when running as root, the PostgreSQL data folder the demo keeps
- * outside it (src/cli/demo/run.ts puts it in the temporary folder under a name derived from
- * the state folder, because the `postgres` user cannot enter folders such as /root).
+ * Removes a state folder and the PostgreSQL data folder `demo.json` names, which the demo keeps
+ * outside the state folder when the `postgres` user could not reach it (src/cli/demo/run.ts).
  */
 async function removeState(stateDir: string): Promise<void> {
+  const info = await readFile(path.join(stateDir, 'demo.json'), 'utf8')
+    .then((text) => JSON.parse(text) as Partial<DemoInfo>)
+    .catch(() => ({}) as Partial<DemoInfo>);
   await rm(stateDir, { recursive: true, force: true });
-  if (process.getuid?.() === 0) {
-    const key = createHash('sha256').update(stateDir).digest('hex').slice(0, 12);
-    await rm(path.join(os.tmpdir(), `pgwarden-demo-${key}`), { recursive: true, force: true });
-  }
+  if (info.postgres_data_dir) await rm(info.postgres_data_dir, { recursive: true, force: true });
 }
