@@ -1,10 +1,10 @@
 /**
- * The writer's serialiser: RFC 8785 canonical JSON (keys sorted by UTF-16 code units, ECMAScript
- * number and string forms, no whitespace) produced in the same pass that masks card numbers.
- * The trail serialises every record once, on the hot path of every statement, so this is a
- * single recursive walk with native `JSON.stringify` for leaves and cached quoted keys, faster
- * than the general `canonicalize` package. The verifier recomputes hashes with that package; a
- * property test checks both give the same bytes.
+ * The writer's exact serialiser: RFC 8785 canonical JSON (keys sorted by UTF-16 code units,
+ * ECMAScript number and string forms, no whitespace) produced in the same pass that masks card
+ * numbers. Records where masking could change something are written by it; the others by the
+ * faster serialiser by shape (shapes.ts), which gives the same bytes when masking changes
+ * nothing. The verifier recomputes hashes with the `canonicalize` package; property tests check
+ * that all three agree.
  */
 import { maskCardNumbers } from './scrub.js';
 

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
-import type { SealedLine } from './destination.js';
+import { SealedRecord, type SealedLine } from './destination.js';
 import { chainFileName } from './files.js';
 import { signCompact, type SigningKey } from './keys.js';
 import { sealRecord } from './record.js';
@@ -51,7 +51,7 @@ export class ChainSealer {
   private prev: string;
   /** The current segment's name. */
   file: string | null;
-  private fileChars = 0;
+  private fileBytes = 0;
   private fileOpenedAt = 0;
 
   constructor(
@@ -74,7 +74,7 @@ export class ChainSealer {
   seal(entry: PendingRecord): SealedLine[] {
     if (entry.opens !== undefined) return [this.open(entry.opens, entry.fields, entry.time)];
     const out: SealedLine[] = [];
-    const full = this.fileChars >= this.options.rotateBytes;
+    const full = this.fileBytes >= this.options.rotateBytes;
     if (full || Date.now() - this.fileOpenedAt >= this.options.rotateMs) {
       out.push(this.open('rotate', {}, entry.time));
     }
@@ -87,7 +87,7 @@ export class ChainSealer {
     const name = chainFileName(this.options.instance, this.seq + 1);
     const fields = { ...extra, reason, file: name, previous_file: this.file };
     this.file = name;
-    this.fileChars = 0;
+    this.fileBytes = 0;
     this.fileOpenedAt = Date.now();
     const line = this.sealOne({ kind: 'checkpoint', time, fields });
     line.open = { name, path: join(this.options.dir, name) };
@@ -96,25 +96,31 @@ export class ChainSealer {
 
   private sealOne(entry: PendingRecord): SealedLine {
     const seq = this.seq + 1;
-    const own = { seq, time: entry.time, kind: entry.kind, instance: this.options.instance };
+    const own = {
+      seq,
+      time: entry.time,
+      kind: entry.kind,
+      instance: this.options.instance,
+      prev: this.prev,
+    };
     let fields = entry.fields;
     if (entry.kind === 'checkpoint' && this.options.key) {
       // A checkpoint covers the record before it: its seq and hash, this time and instance.
       const claims = { seq: seq - 1, hash: this.prev, time: entry.time, instance: own.instance };
       fields = { ...fields, signature: signCompact(this.options.key, claims) };
     }
-    let sealed: { hash: string; line: string };
+    let sealed: { hash: string; bytes: Buffer };
     try {
-      sealed = sealRecord(fields, { ...own, prev: this.prev });
+      sealed = sealRecord(fields, own);
     } catch (err) {
       // A cycle in the caller's fields: keep the sequence, record that the fields were lost.
-      sealed = sealRecord({ unserialisable: (err as Error).name }, { ...own, prev: this.prev });
+      sealed = sealRecord({ unserialisable: (err as Error).name }, own);
       this.reject(entry, new TypeError('audit fields are not serialisable', { cause: err }));
     }
     this.seq = seq;
     this.prev = sealed.hash;
-    this.fileChars += sealed.line.length;
-    return { seq, kind: entry.kind, time: entry.time, line: sealed.line };
+    this.fileBytes += sealed.bytes.length;
+    return new SealedRecord(seq, entry.kind, entry.time, sealed.bytes);
   }
 
   private reject(entry: PendingRecord, reason: Error): void {

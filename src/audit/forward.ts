@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { silentLogger, type Logger } from '../logger.js';
@@ -270,7 +270,11 @@ class SyslogConnection {
     const host = this.url.hostname.replace(/^\[|\]$/g, '');
     return new Promise<Socket>((resolve, reject) => {
       const socket = this.tls
-        ? tlsConnect({ host, port, ca: this.ca, servername: host }, () => ready())
+        ? // SNI names a host, never an address (RFC 6066); the certificate is still checked
+          // against the address.
+          tlsConnect({ host, port, ca: this.ca, servername: isIP(host) ? undefined : host }, () =>
+            ready(),
+          )
         : netConnect({ host, port }, () => ready());
       const timer = setTimeout(() => socket.destroy(new Error('timed out')), this.timeoutMs);
       const ready = (): void => {

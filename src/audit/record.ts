@@ -5,6 +5,7 @@
 import { hash as digest } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import { members } from './canonical.js';
+import { recordJson, type OwnFields } from './shapes.js';
 
 type Canonicalize = (input: unknown) => string | undefined;
 
@@ -49,18 +50,29 @@ export function hashBody(body: Record<string, unknown>): string {
 /**
  * Seals a record: serialises the caller's `fields` and the trail's `own` fields canonically,
  * masking card numbers in all but the trail's own, and computes the hash. The line is that
- * canonical JSON with `hash` appended as the last member, so one serialisation serves both
- * hashing and writing.
+ * canonical JSON with `hash` appended as the last member, so one serialisation (and one UTF-8
+ * encoding) serves both hashing and writing. Most records hold nothing card-like: they are
+ * serialised by shape (shapes.ts); the others take the exact, slower path of canonical.ts.
  */
 export function sealRecord(
   fields: Record<string, unknown>,
-  own: Record<string, unknown>,
-): { hash: string; line: string } {
-  const text = members(fields, true, RESERVED_FIELDS, own);
-  const hash = digest('sha256', text, 'hex');
-  const line = `${text.slice(0, -1)},"hash":"${hash}"}\n`;
-  return { hash, line };
+  own: OwnFields,
+): { hash: string; bytes: Buffer } {
+  const text =
+    recordJson(fields, own) ??
+    members(fields, true, RESERVED_FIELDS, own as unknown as Record<string, unknown>);
+  // Encoded once: the hash covers the UTF-8 bytes of the text, and the line is those bytes with
+  // the closing brace replaced by the hash member.
+  const size = Buffer.byteLength(text, 'utf8');
+  const bytes = Buffer.allocUnsafe(size - 1 + HASH_MEMBER_BYTES);
+  bytes.write(text, 0, 'utf8');
+  const hash = digest('sha256', bytes.subarray(0, size), 'hex');
+  bytes.write(`,"hash":"${hash}"}\n`, size - 1, 'latin1');
+  return { hash, bytes };
 }
+
+/** Length of `,"hash":"<64 hex digits>"}` and the newline. */
+const HASH_MEMBER_BYTES = 9 + 64 + 3;
 
 /** Recomputes the hash of a parsed record (all members but `hash`). */
 export function recomputeHash(record: Record<string, unknown>): string {

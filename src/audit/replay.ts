@@ -4,6 +4,10 @@
  * so the auditor can show that the same policy version gives the same answer, or see what a new
  * version would have decided. Evaluation is a callback so this folder does not depend on the
  * policy module; the command line passes one that loads the bundle with it.
+ *
+ * A decision taken from the gateway's decision cache has no input of its own: it names, in
+ * `cached_from`, the decision whose record holds the full input, and the cache reused that
+ * decision's outcome and masks. Replay follows that name and evaluates the original input.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { NotSupportedError, PgwardenError } from '../errors.js';
@@ -38,6 +42,11 @@ export interface ReplayReport {
   sameOutcome: boolean;
   sameMasks: boolean;
   same: boolean;
+  /**
+   * For a decision from the decision cache: the decision record whose input was evaluated (the
+   * one `cached_from` names). Absent when the decision recorded its own input.
+   */
+  inputFrom?: { seq: number; decisionId: string };
 }
 
 function recordedSide(r: AuditRecord): ReplaySide {
@@ -69,13 +78,34 @@ async function findDecision(path: string, seq: number, instance?: string): Promi
   return record;
 }
 
+/**
+ * Finds the decision record with decision id `id` in `instance`'s chain: the record a cached
+ * decision's `cached_from` names.
+ */
+async function findById(path: string, id: string, instance: string): Promise<AuditRecord> {
+  for await (const r of readTrail(path)) {
+    if (r.kind === 'decision' && r.instance === instance && recordDecisionId(r) === id) return r;
+  }
+  throw new PgwardenError(
+    'ERR_AUDIT_VERIFY',
+    `decision ${id}, which holds the policy input of this cached decision, is not in the trail`,
+  );
+}
+
 /** Replays decision record `seq` of the trail at `path` against `bundleFile`. */
 export async function replayDecision(
   path: string,
   options: { seq: number; bundle: string; evaluate: ReplayEvaluator; instance?: string },
 ): Promise<ReplayReport> {
   const record = await findDecision(path, options.seq, options.instance);
-  const input = recordInput(record);
+  let input = recordInput(record);
+  let inputFrom: ReplayReport['inputFrom'];
+  const cachedFrom = record.cached_from;
+  if (!input && typeof cachedFrom === 'string') {
+    const original = await findById(path, cachedFrom, record.instance);
+    input = recordInput(original);
+    inputFrom = { seq: original.seq, decisionId: cachedFrom };
+  }
   if (!input) throw new NotSupportedError(`decision ${options.seq} has no recorded policy input`);
   const evaluation = await options.evaluate(options.bundle, input);
   const recorded = recordedSide(record);
@@ -101,5 +131,6 @@ export async function replayDecision(
     sameOutcome,
     sameMasks,
     same: bundleMatches && sameOutcome && sameMasks,
+    ...(inputFrom ? { inputFrom } : {}),
   };
 }

@@ -100,6 +100,9 @@ const CALLER_KINDS: ReadonlySet<string> = new Set<AuditKind>([
   'bundle',
 ]);
 
+/** What a batched append returns: one settled promise shared by all, not one per record. */
+const ACKNOWLEDGED: Promise<void> = Promise.resolve();
+
 /** Finds the last complete record of this instance's chain in `dir`. */
 export async function readHead(dir: string, instance: string): Promise<ChainHead> {
   const files = (await listChains(dir)).get(fileInstance(instance)) ?? [];
@@ -285,7 +288,7 @@ export class AuditTrail implements AuditSink {
     // caller waits like in strict mode, so a burst cannot grow the queue without bound.
     if (this.options.durability === 'batched' && this.writer.queued < this.maxQueued) {
       this.writer.enqueue(entry);
-      return Promise.resolve();
+      return ACKNOWLEDGED;
     }
     return new Promise<void>((resolve, reject) => {
       entry.waiter = { resolve, reject };

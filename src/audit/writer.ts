@@ -11,7 +11,13 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { PendingRecord } from './chain.js';
-import { writeAll, writeError, type Destination, type SealedLine } from './destination.js';
+import {
+  joinLines,
+  writeAll,
+  writeError,
+  type Destination,
+  type SealedLine,
+} from './destination.js';
 
 export { writeError } from './destination.js';
 
@@ -168,7 +174,7 @@ export class RecordWriter {
     const dest = this.options.destination;
     const all: SealedLine[] = [];
     let chunk: SealedLine[] = [];
-    let sinkChunk = '';
+    const sinkChunk: SealedLine[] = [];
     let storing = 0n;
     const store = async (lines: SealedLine[]): Promise<void> => {
       const t0 = process.hrtime.bigint();
@@ -184,14 +190,14 @@ export class RecordWriter {
         }
         chunk.push(sealed);
         all.push(sealed);
-        if (sealed.kind === 'checkpoint') sinkChunk += sealed.line;
+        if (sealed.kind === 'checkpoint') sinkChunk.push(sealed);
       }
     }
     await store(chunk);
     const t1 = process.hrtime.bigint();
-    if (sinkChunk && this.options.sinkPath !== undefined) {
+    if (sinkChunk.length > 0 && this.options.sinkPath !== undefined) {
       this.sinkFh ??= await open(this.options.sinkPath, 'a', 0o640);
-      await writeAll(this.sinkFh, sinkChunk);
+      await writeAll(this.sinkFh, joinLines(sinkChunk));
       await this.sinkFh.datasync();
     }
     storing += process.hrtime.bigint() - t1;

@@ -1,8 +1,11 @@
 import canonicalizeModule from 'canonicalize';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/audit/canonical.js';
-import { maskCardNumbers, scrubValue } from '../../src/audit/scrub.js';
+import { canonicalJson, members } from '../../src/audit/canonical.js';
+import { RESERVED_FIELDS, sealRecord } from '../../src/audit/record.js';
+import { maskCardNumbers, mayMask, scrubValue } from '../../src/audit/scrub.js';
+import { shapeJson, unmaskedJson, type OwnFields } from '../../src/audit/shapes.js';
 
 type Canonicalize = (input: unknown) => string | undefined;
 const canonicalize: Canonicalize =
@@ -77,6 +80,109 @@ describe('canonical serialiser', () => {
     expect(canonicalJson(v, false)).toBe(
       '{"b":[null,null],"c":null,"d":"2026-01-01T00:00:00.000Z","e":"10"}',
     );
+  });
+});
+
+/** Hex digests, digit-heavy so that runs of 13 digits and more are common, some with a card. */
+const digests = fc.oneof(
+  fc
+    .array(fc.constantFrom(...'0123456789abcdef'), { minLength: 64, maxLength: 64 })
+    .map((c) => c.join('')),
+  fc
+    .array(fc.constantFrom(...'01234567890a'), { minLength: 40, maxLength: 40 })
+    .map((c) => c.join('')),
+  fc.constant(`${'ab'.repeat(12)}4111111111111111${'cd'.repeat(12)}`),
+);
+
+/** Record fields as callers pass them: card numbers, digests, long integers, odd keys. */
+const fieldValues = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    withCards.text,
+    digests,
+    fc.jsonValue(),
+    fc.constantFrom(4111111111111111, 1733251234567, -4111111111111111, 4.111111111111111e21),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(
+      fc.oneof(fc.string(), withCards.text, digests, fc.constantFrom('10', '9', '__proto__')),
+      tie('value'),
+      { maxKeys: 5 },
+    ),
+  ),
+}));
+
+const ownFields = fc.record({
+  seq: fc.nat(),
+  time: fc.constant('2026-01-01T00:00:00.000Z'),
+  kind: fc.constantFrom('decision', 'execution', 'response'),
+  instance: fc.constantFrom('gw1', 'gw-4111111111111111'),
+  prev: digests,
+});
+
+/** The text a record's hash covers: its line without the hash member and newline. */
+function hashedText(line: string): string {
+  return `${line.slice(0, line.lastIndexOf(',"hash":'))}}`;
+}
+
+describe('serialiser by shape (the fast path of sealing)', () => {
+  it('writes the same bytes as the canonicalize package (RFC 8785)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(shapeJson(v)).toBe(canonicalize(v));
+      }),
+      { numRuns: 500 },
+    );
+    const tricky = JSON.parse('{"10":1,"9":{"__proto__":[1,"\\u0000"]},"b":2,"a":{"é":1,"z":2}}');
+    expect(shapeJson(tricky)).toBe(canonicalize(tricky));
+    // The same shape again, served from the plan cache.
+    expect(shapeJson({ ...tricky, b: 3 })).toBe(canonicalize({ ...tricky, b: 3 }));
+  });
+
+  it('seals records byte for byte as the exact masking serialiser does', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.oneof(fc.string(), withCards.text), fieldValues.value, { maxKeys: 6 }),
+        ownFields,
+        (fields, own: OwnFields) => {
+          for (const k of Object.keys(fields)) if (RESERVED_FIELDS.has(k)) delete fields[k];
+          const sealed = sealRecord(fields, own);
+          const line = sealed.bytes.toString('utf8');
+          const exact = members(fields, true, RESERVED_FIELDS, { ...own });
+          expect(hashedText(line)).toBe(exact);
+          expect(line.endsWith(`,"hash":"${sealed.hash}"}\n`)).toBe(true);
+          expect(sealed.hash).toBe(createHash('sha256').update(exact).digest('hex'));
+          // What a verifier recomputes from the written line.
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          delete parsed.hash;
+          expect(canonicalize(parsed)).toBe(exact);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('leaves the masking to the exact path whenever masking could change something', () => {
+    // mayMask is the quick test: when it says no, masking returns the text unchanged.
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789 -.,a') }), (t) => {
+        if (!mayMask(t)) expect(maskCardNumbers(t)).toBe(t);
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fieldValues.value, (v) => {
+        const fast = unmaskedJson(v);
+        if (fast !== undefined) expect(fast).toBe(canonicalJson(v, true));
+      }),
+      { numRuns: 1000 },
+    );
+    const digest = `${'ab'.repeat(12)}4111111111111111${'cd'.repeat(12)}`;
+    expect(unmaskedJson({ a: digest, b: ['x'] })).toBeDefined();
+    expect(unmaskedJson({ a: digest, b: ['4111 1111 1111 1111'] })).toBeUndefined();
+    expect(unmaskedJson({ a: [{ n: 4111111111111111 }] })).toBeUndefined();
+    expect(unmaskedJson({ a: { '4111111111111111': 1 } })).toBeUndefined();
+    expect(unmaskedJson({ a: 12345n, b: 1733251234 })).toBe('{"a":"12345","b":1733251234}');
+    expect(unmaskedJson({ a: 4111111111111111n })).toBeUndefined();
   });
 });
 

@@ -1,9 +1,12 @@
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import selfsigned from 'selfsigned';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditSink, type AuditConfig } from '../../src/audit/index.js';
 
@@ -42,7 +45,9 @@ async function body(req: IncomingMessage): Promise<string> {
   return text;
 }
 
-async function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
+async function listen(
+  server: Server | ReturnType<typeof createTcpServer> | ReturnType<typeof createTlsServer>,
+): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   closers.push(() => new Promise((r) => server.close(r)));
@@ -149,5 +154,87 @@ describe('audit forwarding', () => {
     await until(() => sink.forwardStats()[0]!.dropped > 0);
     expect(sink.forwardStats()[0]!.dropped).toBeGreaterThan(0);
     expect(sink.forwardStats()[0]!.sent).toBe(0);
+  });
+});
+
+describe('audit forwarding over TLS', () => {
+  /** A certificate for 127.0.0.1 that only `ca.pem` trusts. */
+  async function certificate(): Promise<{ key: string; cert: string; caFile: string }> {
+    const pems = await selfsigned.generate([{ name: 'commonName', value: 'siem.test' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+      ],
+    });
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, pems.cert);
+    return { key: pems.private, cert: pems.cert, caFile };
+  }
+
+  it('sends syslog over TLS to a SIEM trusted through ca_file, and nothing without it', async () => {
+    const { key, cert, caFile } = await certificate();
+    let data = '';
+    const server = createTlsServer({ key, cert }, (socket) =>
+      socket.on('data', (d) => (data += String(d))),
+    );
+    const port = await listen(server);
+    const url = `syslog+tls://127.0.0.1:${port}`;
+    // Regression: the address was sent as the TLS server name, which RFC 6066 forbids (DEP0123).
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w.code ?? w.message);
+    process.on('warning', onWarning);
+    closers.push(() => process.off('warning', onWarning));
+    const sink = await openAuditSink(
+      auditConfig([{ url, ca_file: caFile }, { url: `${url}/untrusted` }]),
+      { instance: 'gw1', stateDir: dir, forwarding: { attempts: 1, backoffMs: 10 } },
+    );
+    await sink.append('execution', { statement_id: 's-1', command_tag: 'SELECT 1' });
+    await sink.flush();
+    await until(() => data.includes('"command_tag":"SELECT 1"'));
+    await until(() => sink.forwardStats()[1]!.dropped > 0);
+    await sink.close();
+    const frame = /^(\d+) (<110>1 \S+ \S+ pgwarden \d+ checkpoint - \{.*?\})(\d+) /.exec(data);
+    expect(frame).not.toBeNull();
+    expect(Buffer.byteLength(frame![2]!)).toBe(Number(frame![1]));
+    expect(data).toMatch(/ execution - \{.*"command_tag":"SELECT 1".*"seq":2,/);
+    // The target without the CA refused the certificate: nothing sent, failures counted.
+    const [trusted, untrusted] = sink.forwardStats();
+    expect(trusted!.sent).toBeGreaterThanOrEqual(2);
+    expect(untrusted!.sent).toBe(0);
+    expect(untrusted!.failures).toBeGreaterThan(0);
+    expect(warnings).not.toContain('DEP0123');
+  });
+
+  it('POSTs JSON lines over HTTPS with the bearer token', async () => {
+    const { key, cert, caFile } = await certificate();
+    const received: string[] = [];
+    const auth: string[] = [];
+    const server = createHttpsServer({ key, cert }, (req, res) => {
+      auth.push(req.headers.authorization ?? '');
+      void body(req).then((text) => {
+        received.push(...text.trim().split('\n'));
+        res.end();
+      });
+    });
+    const port = await listen(server);
+    const sink = await openAuditSink(
+      auditConfig([
+        {
+          url: `https://127.0.0.1:${port}/ingest`,
+          ca_file: caFile,
+          bearer_token_env: 'PGW_TEST_SIEM_TOKEN',
+        },
+      ]),
+      { instance: 'gw1', stateDir: dir, env: { PGW_TEST_SIEM_TOKEN: 'siem-secret' } },
+    );
+    await sink.append('decision', { statement_id: 's-1', text: 'SELECT 1' });
+    await sink.close();
+    await until(() => received.some((l) => l.includes('"statement_id":"s-1"')));
+    const records = received.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.map((r) => r.kind)).toContain('decision');
+    expect(auth.every((a) => a === 'Bearer siem-secret')).toBe(true);
+    expect(sink.forwardStats()[0]!.failures).toBe(0);
   });
 });

@@ -131,13 +131,21 @@ describe('PostgreSQL audit sink', () => {
       retryMs: 50,
     });
     await trail.append('decision', { n: 1 });
+    // Regression (flaky): with only the backend terminated, the client could reconnect before
+    // the next insert, which then succeeded. The role may not log in until the outage ends.
+    const role = writerDsn.split('//')[1]!.split(':')[0]!;
+    await admin.query(`ALTER ROLE ${role} NOLOGIN`);
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [
-      writerDsn.split('//')[1]!.split(':')[0],
+      role,
     ]);
-    await expect(trail.append('decision', { n: 2 })).rejects.toMatchObject({
-      code: 'ERR_AUDIT_WRITE',
-    });
-    expect(trail.failed).toBe(true);
+    try {
+      await expect(trail.append('decision', { n: 2 })).rejects.toMatchObject({
+        code: 'ERR_AUDIT_WRITE',
+      });
+      expect(trail.failed).toBe(true);
+    } finally {
+      await admin.query(`ALTER ROLE ${role} LOGIN`);
+    }
     for (let i = 0; i < 100 && trail.failed; i++) await new Promise((r) => setTimeout(r, 20));
     expect(trail.failed).toBe(false);
     await trail.append('decision', { n: 3 });

@@ -85,6 +85,62 @@ describe('replay', () => {
     expect(changed).toMatchObject({ same: false, sameOutcome: false, sameMasks: false });
   });
 
+  it('follows cached_from to the input of the decision a cached decision reused', async () => {
+    const dir = join(root, 'cached');
+    const trail = await openAuditTrail({ dir, durability: 'strict', instance: 'gw' });
+    await trail.append('decision', decision('repo:acme/etl', 'SELECT pan FROM cards', true)); // 2
+    // As the gateway records a decision from its cache: no input, the original's id instead.
+    const cached = (text: string, from: string) => ({
+      statement_id: 's-2',
+      text,
+      decision: {
+        id: 'd-cached',
+        allow: true,
+        reasons: ['reads allowed'],
+        mask: { 'public.cards.pan': 'pan_last4' },
+      },
+      cached_from: from,
+      bundle: BUNDLE,
+      eval_micros: 0,
+    });
+    await trail.append('decision', cached("SELECT pan FROM cards WHERE id = '?'", 'd-21')); // 3
+    await trail.append('decision', cached('SELECT 1', 'd-missing')); // 4
+    await trail.close();
+
+    const report = await replayDecision(dir, { seq: 3, bundle: 'b', evaluate });
+    expect(report.inputFrom).toEqual({ seq: 2, decisionId: 'd-21' });
+    expect(report).toMatchObject({ decisionId: 'd-cached', same: true });
+    await expect(replayDecision(dir, { seq: 4, bundle: 'b', evaluate })).rejects.toMatchObject({
+      code: 'ERR_AUDIT_VERIFY',
+      message: expect.stringMatching(/d-missing/),
+    });
+    const own = await replayDecision(dir, { seq: 2, bundle: 'b', evaluate });
+    expect(own.inputFrom).toBeUndefined();
+
+    let out = '';
+    const program = new Command('pgwarden').exitOverride();
+    registerAudit(program, { evaluate });
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof write;
+    try {
+      await program.parseAsync([
+        'node',
+        'p',
+        'audit',
+        'replay',
+        dir,
+        '--seq',
+        '3',
+        '--bundle',
+        'b',
+      ]);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(out).toMatch(/replayed the input of decision d-21 \(seq 2\), named in cached_from/);
+    expect(out).toMatch(/bundle matches; outcome same; masks same/);
+  });
+
   it('refuses records that are not decisions', async () => {
     await expect(replayDecision(trailDir, { seq: 2, bundle: 'b', evaluate })).rejects.toThrow(
       /not a decision/,

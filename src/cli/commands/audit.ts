@@ -136,6 +136,12 @@ function formatReplay(r: ReplayReport): string {
     `mask=${JSON.stringify(s.mask)}`;
   return [
     `decision ${r.decisionId ?? '-'} (seq ${r.seq}, ${r.instance})`,
+    ...(r.inputFrom
+      ? [
+          `from the decision cache: replayed the input of decision ${r.inputFrom.decisionId} ` +
+            `(seq ${r.inputFrom.seq}), named in cached_from`,
+        ]
+      : []),
     side('recorded', r.recorded),
     side('replayed', r.replayed),
     [
