@@ -5,7 +5,8 @@
  * records are chained in exactly the order the calls were made.
  */
 import { hostname } from 'node:os';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { PgwardenError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { listChains, fileInstance, readLines } from './files.js';
@@ -148,6 +149,7 @@ export class AuditTrail implements AuditSink {
     head: ChainHead,
     key: SigningKey | null,
     private readonly keySet: JsonWebKeySet,
+    private readonly unlock: (() => Promise<void>) | null = null,
   ) {
     this.logger = options.logger ?? silentLogger;
     this.instance = options.instance ?? hostname();
@@ -270,7 +272,11 @@ export class AuditTrail implements AuditSink {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (!this.failed && this.sinceCheckpoint > 0) this.addCheckpoint('close');
     this.closed = true;
-    await this.writer.close();
+    try {
+      await this.writer.close();
+    } finally {
+      await this.unlock?.();
+    }
   }
 
   /** Opens the first segment of this writer's lifetime. */
@@ -381,10 +387,28 @@ export async function openAuditTrail(options: AuditTrailOptions): Promise<AuditT
     keySet = await publishJwks(options.dir, key);
   }
   const instance = options.instance ?? hostname();
+  // A file trail has one writer: a second gateway (or a second start of the same one) on the
+  // same folder and instance name would fork the chain.
+  const unlock = options.store ? null : await lockTrail(options.dir, instance);
+  try {
+    return await openLocked(options, instance, key, keySet, unlock);
+  } catch (err) {
+    await unlock?.();
+    throw err;
+  }
+}
+
+async function openLocked(
+  options: AuditTrailOptions,
+  instance: string,
+  key: SigningKey | null,
+  keySet: JsonWebKeySet,
+  unlock: (() => Promise<void>) | null,
+): Promise<AuditTrail> {
   const head = options.store
     ? await options.store.readHead(instance)
     : await readHead(options.dir, instance);
-  const trail = new AuditTrail({ ...options, instance }, head, key, keySet);
+  const trail = new AuditTrail({ ...options, instance }, head, key, keySet, unlock);
   try {
     await trail.start('open', {});
   } catch (err) {
@@ -395,4 +419,45 @@ export async function openAuditTrail(options: AuditTrailOptions): Promise<AuditT
     });
   }
   return trail;
+}
+
+/**
+ * Takes the writer's lock of `instance`'s chain in `dir`: a file holding the writer's process id,
+ * created exclusively. A lock left by a process that no longer runs (a crash, kill -9) is taken
+ * over; one held by a live process refuses the open. Returns the release.
+ */
+async function lockTrail(dir: string, instance: string): Promise<() => Promise<void>> {
+  const file = path.join(dir, `audit-${fileInstance(instance)}.lock`);
+  for (;;) {
+    try {
+      const handle = await open(file, 'wx');
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (holder > 0 && holder !== process.pid && isRunning(holder)) {
+      throw new PgwardenError(
+        'ERR_AUDIT_WRITE',
+        `the audit trail of instance ${instance} in ${dir} is being written by process ` +
+          `${holder}; each instance name has one writer (give each gateway its own ` +
+          '`instance_id`, or stop the other one)',
+      );
+    }
+    await rm(file, { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,4 +1,6 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -184,5 +186,48 @@ describe('deferred sealing', () => {
     expect(records[1]).toMatchObject({ seq: 2, unserialisable: 'RangeError' });
     expect(records[2]).toMatchObject({ seq: 3, after: true });
     expect((await verifyAudit(dir)).ok).toBe(true);
+  });
+});
+
+describe('one writer per chain', () => {
+  it('refuses a second writer while the first runs, and takes over a dead one’s lock', async () => {
+    const trailDir = join(dir, 'trail');
+    const first = await openAuditTrail({ dir: trailDir, durability: 'batched', instance: 'gw1' });
+    await first.append('decision', { statement: 's-1', outcome: 'allow' });
+    const lockFile = join(trailDir, 'audit-gw1.lock');
+    expect((await readFile(lockFile, 'utf8')).trim()).toBe(String(process.pid));
+
+    // Another live process holds the lock: nothing is written, the chain stays whole.
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await first.close();
+      await writeFile(lockFile, `${other.pid}\n`);
+      const before = await readdir(trailDir);
+      await expect(
+        openAuditTrail({ dir: trailDir, durability: 'batched', instance: 'gw1' }),
+      ).rejects.toThrow(new RegExp(`being written by process ${other.pid}`));
+      expect(await readdir(trailDir)).toEqual(before);
+      // Another instance name in the same folder is another chain, with its own lock.
+      const second = await openAuditTrail({
+        dir: trailDir,
+        durability: 'batched',
+        instance: 'gw2',
+      });
+      await second.close();
+    } finally {
+      other.kill();
+      await once(other, 'exit');
+    }
+
+    // The holder is gone (as after kill -9): its lock is taken over.
+    const reopened = await openAuditTrail({
+      dir: trailDir,
+      durability: 'batched',
+      instance: 'gw1',
+    });
+    await reopened.append('decision', { statement: 's-2', outcome: 'allow' });
+    await reopened.close();
+    await expect(readFile(lockFile)).rejects.toThrow(/ENOENT/);
+    expect((await verifyAudit(trailDir)).ok).toBe(true);
   });
 });
