@@ -39,8 +39,12 @@ export function diagnostic(
   return { file: pos.file, line: pos.line, col: pos.col, code, message, severity };
 }
 
-/** Render a diagnostic the way OPA prints errors: `file:line:col: code: message`. */
+/**
+ * Render a diagnostic the way OPA prints errors: `file:line:col: code: message`, or
+ * `code: message` for one that belongs to no file (an entrypoint no rule answers).
+ */
 export function formatDiagnostic(d: Diagnostic): string {
+  if (d.file === '') return `${d.code}: ${d.message}`;
   return `${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`;
 }
 

@@ -43,6 +43,18 @@ export function planPolicy(
   const index = buildRuleIndex(modules, builtins, diags);
   const planner = new PolicyPlanner(index, builtins, diags);
   for (const set of index.sets.values()) planner.setFunc(set, NO_MOCKS);
+  for (const e of options.entrypoints) {
+    // OPA's `opa build` refuses an entrypoint that no rule answers (compile.go, compilePlan).
+    if (!refersToRule(index.root, entrypointPath(e))) {
+      diags.push(
+        diagnostic(
+          { file: '', line: 0, col: 0 },
+          'rego_compile_error',
+          `entrypoint ${JSON.stringify(e)} does not refer to a rule or policy decision`,
+        ),
+      );
+    }
+  }
   const plans = options.entrypoints.map((e) => planner.plan(e, modules));
   planner.drain();
   for (const cycle of findRecursion(planner.edges)) {
@@ -72,6 +84,32 @@ export function planPolicy(
     funcs: planner.funcs,
   };
   return { policy, diagnostics: sortDiagnostics(unique) };
+}
+
+function entrypointPath(entrypoint: string): string[] {
+  return entrypoint.split('/').filter((s) => s !== '');
+}
+
+/**
+ * Whether a rule answers the entrypoint, as OPA's `GetRules` decides: a rule on the way down
+ * (the entrypoint reads into its value), or a rule at or below the path (a package or a
+ * prefix of rule paths). Base documents from data files do not count.
+ */
+function refersToRule(root: TreeNode, path: readonly string[]): boolean {
+  let node = root;
+  for (const seg of path) {
+    const child = node.children.get(seg);
+    if (child === undefined) return false;
+    node = child;
+    if (node.ruleSet !== undefined) return true;
+  }
+  return hasRules(node);
+}
+
+function hasRules(node: TreeNode): boolean {
+  if (node.ruleSet !== undefined) return true;
+  for (const child of node.children.values()) if (hasRules(child)) return true;
+  return false;
 }
 
 function dedupe(diags: Diagnostic[]): Diagnostic[] {
@@ -217,7 +255,7 @@ class PolicyPlanner implements PlanContext {
 
   /** The plan of one entrypoint: evaluate `data.<path>` and add `{"result": v}`. */
   plan(entrypoint: string, modules: ast.Module[]): ir.Plan {
-    const segs = entrypoint.split('/').filter((s) => s !== '');
+    const segs = entrypointPath(entrypoint);
     const fp = new FuncPlanner(this, NO_MOCKS);
     const loc: ast.Location = { file: modules[0]?.file ?? '', line: 1, col: 1 };
     const path: ast.Term[] = segs.map((value) => ({ type: 'string', loc, value }));

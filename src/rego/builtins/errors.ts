@@ -3,6 +3,7 @@
  * of {array, object, set, string} but got null"). The module calls this only when a builtin has
  * already failed, passing the builtin's name, its operands' Rego type names and their values.
  */
+import { VALUE_CHECKS } from './errors-specific.js';
 import { parseRfc3339Ns } from './time.js';
 import type { HostBuiltin } from './types.js';
 
@@ -67,6 +68,8 @@ export function builtinErrorMessage(
   types: string[],
   values: unknown[],
 ): string | undefined {
+  const check = VALUE_CHECKS[name];
+  if (check) return check(types, values);
   const spec = SPECS[name];
   if (spec) {
     for (let i = 0; i < spec.length; i++) {

@@ -9,6 +9,8 @@ import { isObject, type HostBuiltin } from './types.js';
 function byteUnit(unit: string): bigint | undefined {
   const u = unit.toLowerCase().replace(/b$/, '');
   if (u === '') return 1n;
+  // OPA knows units up to exa; zetta to quetta are accepted here as regorus does (see
+  // docs/limitations.md), where OPA reports "byte unit zb not recognized".
   const power = 'kmgtpezyrq'.indexOf(u[0] ?? '') + 1;
   if (power === 0 || u.length > 2 || (u.length === 2 && u[1] !== 'i')) return undefined;
   return u.length === 2 ? 1024n ** BigInt(power) : 1000n ** BigInt(power);
@@ -17,11 +19,13 @@ function byteUnit(unit: string): bigint | undefined {
 /** units.parse_bytes: "10KB" -> 10000, "1KiB" -> 1024 (case-insensitive units), exact. */
 function parseBytes(s: unknown): unknown {
   if (typeof s !== 'string') return undefined;
-  // As OPA: no spaces anywhere in the amount.
-  const m = /^(\d+(?:\.\d+)?|\.\d+)([a-zA-Z]*)$/.exec(s.replace(/"/g, ''));
+  // As OPA: no spaces anywhere in the amount; an exponent of up to six digits is part of it.
+  const m = /^(-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d{1,6})?)([a-zA-Z]*)$/.exec(
+    s.replace(/"/g, ''),
+  );
   if (!m) return undefined;
   const unit = byteUnit(m[2] ?? '');
-  const value = parseDec(m[1]?.startsWith('.') ? `0${m[1]}` : m[1]);
+  const value = parseDec(m[1]?.replace(/^(-?)\./, '$10.'));
   if (unit === undefined || value === undefined) return undefined;
   const bytes = (value.m * unit) / 10n ** BigInt(value.s);
   return bytes <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(bytes) : exactInt(bytes);

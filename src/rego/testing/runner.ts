@@ -76,20 +76,22 @@ export async function runTests(
   );
   const runnable = selected.filter((t) => t.name.startsWith('test_'));
   const results: TestResult[] = [];
+  // As `opa test` does, the modules are compiled even when no test is selected, so a compile
+  // error (recursion, an unsafe variable) fails the run instead of passing as "no tests".
+  const compiled = tools.compile(
+    sources.map((s) => ({ file: s.file, text: s.text })),
+    {
+      entrypoints: runnable.map((t) => t.entrypoint),
+      v0Compatible: options.v0Compatible === true,
+    },
+  );
+  if (!compiled.ok || !compiled.wasm) {
+    return {
+      results: [],
+      diagnostics: compiled.diagnostics.filter((d) => d.severity === 'error'),
+    };
+  }
   if (runnable.length > 0) {
-    const compiled = tools.compile(
-      sources.map((s) => ({ file: s.file, text: s.text })),
-      {
-        entrypoints: runnable.map((t) => t.entrypoint),
-        v0Compatible: options.v0Compatible === true,
-      },
-    );
-    if (!compiled.ok || !compiled.wasm) {
-      return {
-        results: [],
-        diagnostics: compiled.diagnostics.filter((d) => d.severity === 'error'),
-      };
-    }
     const evaluator = await tools.load(compiled.wasm);
     evaluator.setData(toJsonText(data));
     for (const t of runnable) results.push(runOne(t, evaluator));

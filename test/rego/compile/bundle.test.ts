@@ -104,6 +104,19 @@ describe('buildBundle', () => {
     expect(files).toContain('a.rego');
   });
 
+  it("refuses an entrypoint no rule answers (the gateway's `dir` source builds this way)", async () => {
+    const dir = project();
+    const err = await buildBundle({
+      paths: [dir],
+      entrypoints: ['authz/allow', 'authz/nosuch'],
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegoCompileError);
+    expect((err as RegoCompileError).message).toContain(
+      'rego_compile_error: entrypoint "authz/nosuch" does not refer to a rule or policy decision',
+    );
+    expect((err as RegoCompileError).diagnostics).toHaveLength(1);
+  });
+
   it('builds the shipped policy in rego/ quickly', async () => {
     const started = performance.now();
     const bundle = await buildBundle({ paths: ['rego'], entrypoints: ['pgwarden/decision'] });

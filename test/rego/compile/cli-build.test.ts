@@ -57,4 +57,42 @@ describe('pgwarden build', () => {
     expect(code).toBe(1);
     expect(lines.join('')).toMatch(/p\.rego:\d+:\d+: rego_parse_error/);
   });
+
+  it('refuses an entrypoint that names no rule or package, and writes no bundle', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-cli-'));
+    writeFileSync(join(dir, 't.rego'), 'package t\n\nallow if input.x == 1\n');
+    writeFileSync(join(dir, 'data.json'), '{"base": {"k": 1}}');
+    const out = join(dir, 'b.tgz');
+    const build = async (entrypoint: string): Promise<{ code: number; text: string }> => {
+      const lines: string[] = [];
+      const capture = (chunk: unknown): boolean => {
+        lines.push(String(chunk));
+        return true;
+      };
+      const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+      const std = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+      try {
+        const code = await main(['node', 'pgwarden', 'build', dir, '-o', out, '-e', entrypoint]);
+        return { code, text: lines.join('') };
+      } finally {
+        err.mockRestore();
+        std.mockRestore();
+        process.exitCode = undefined;
+      }
+    };
+    // `base` is only data: OPA wants a rule there too.
+    for (const entrypoint of ['t/nosuch', 'nosuch', 'base']) {
+      const { code, text } = await build(entrypoint);
+      expect(code, text).toBe(1);
+      expect(text).toBe(
+        `rego_compile_error: entrypoint "${entrypoint}" does not refer to a rule or policy decision\n`,
+      );
+      expect(existsSync(out)).toBe(false);
+    }
+    // A package path and a path into a rule's value are entrypoints OPA accepts.
+    for (const entrypoint of ['t', 't/allow', 't/allow/x']) {
+      const { code, text } = await build(entrypoint);
+      expect(code, text).toBe(0);
+    }
+  });
 });

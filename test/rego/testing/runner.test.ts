@@ -119,4 +119,35 @@ describe('pgwarden test', () => {
     expect(exitCode).toBe(1);
     expect(output).toMatch(/x_test\.rego:4:\d+: rego_unsafe_var_error/);
   });
+
+  it('fails on a recursive module that has no tests instead of printing "no tests found"', async () => {
+    const rec = await mkdtemp(path.join(tmpdir(), 'pgwarden-test-rec-'));
+    await writeFile(path.join(rec, 'r.rego'), 'package r\n\na if b\n\nb if a\n');
+    const opts = { format: 'pretty' as const, verbose: false, v0Compatible: false };
+    const { output, exitCode } = await runRegoTests([rec], opts, tools);
+    expect(exitCode, output).toBe(1);
+    expect(output).toMatch(/r\.rego:3:1: rego_recursion_error: rule data\.r\.a is recursive/);
+    expect(output).not.toContain('no tests found');
+  });
+
+  it('reports compile errors of modules whose tests --run leaves out', async () => {
+    const mixed = await mkdtemp(path.join(tmpdir(), 'pgwarden-test-run-'));
+    await writeFile(
+      path.join(mixed, 'm_test.rego'),
+      'package m\n\np if {\n  q == 1\n}\n\ntest_ok if true\n',
+    );
+    const opts = { format: 'json' as const, verbose: false, v0Compatible: false };
+    const { output, exitCode } = await runRegoTests([mixed], { ...opts, run: 'nomatch' }, tools);
+    expect(exitCode, output).toBe(1);
+    expect(output).toContain('rego_unsafe_var_error');
+  });
+
+  it('still reports "no tests found" with exit 0 for a clean module without tests', async () => {
+    const clean = await mkdtemp(path.join(tmpdir(), 'pgwarden-test-clean-'));
+    await writeFile(path.join(clean, 'c.rego'), 'package c\n\nallow if input.x == 1\n');
+    const opts = { format: 'pretty' as const, verbose: false, v0Compatible: false };
+    const { output, exitCode } = await runRegoTests([clean], opts, tools);
+    expect(exitCode, output).toBe(0);
+    expect(output.trimEnd().split('\n').at(-1)).toBe('no tests found');
+  });
 });
