@@ -13,7 +13,7 @@ import {
   approvalsRouter,
   openFileStore,
   openPostgresStore,
-  type ApprovalRecord,
+  postWebhook,
 } from '../approvals/index.js';
 import {
   loadOrCreateSigningKey,
@@ -206,7 +206,11 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
         record('approval')(event);
       },
       onRequest: config.approvals.webhook_url
-        ? (request) => void postWebhook(config.approvals.webhook_url!, request, log)
+        ? (request) =>
+            void postWebhook(config.approvals.webhook_url!, request, {
+              retries: config.approvals.webhook_retries,
+              logger: log,
+            })
         : undefined,
     });
 
@@ -267,8 +271,7 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
           port: config.http.port,
           metrics,
           ready: () => engine.active !== null && !trail.failed,
-          authenticate: (token) =>
-            verifyBearer(verifier, `Bearer ${token}`, { clientAddr: 'http', tls: false }),
+          authenticate: (token, caller) => verifyBearer(verifier, `Bearer ${token}`, caller),
           adminGroups: config.http.admin_groups,
           bundles: bundles ?? undefined,
           auditJwks: () => trail.jwks(),
@@ -343,23 +346,4 @@ function upstreamTls(config: Config) {
     ca: ca_file ? readFileSync(ca_file) : undefined,
     servername,
   };
-}
-
-async function postWebhook(url: string, request: ApprovalRecord, log: Logger): Promise<void> {
-  const body = JSON.stringify({ type: 'approval.requested', request });
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(5000),
-      });
-      if (res.ok) return;
-    } catch {
-      // Retried below.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-  }
-  log.warn({ request: request.id }, 'approval webhook failed after retries');
 }

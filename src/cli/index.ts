@@ -5,7 +5,7 @@
  * a configuration file with problems prints one line per problem.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type HelpContext } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { isPgwardenError } from '../errors.js';
 import { registerAnalyze } from './commands/analyze.js';
@@ -33,10 +33,28 @@ function version(): string {
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 
+/**
+ * Commander answers a missing subcommand (`pgwarden audit`) or `help` of an unknown one with the
+ * whole help text on stderr; misuse here prints one line instead, like every other misuse.
+ */
+class PgwardenCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new PgwardenCommand(name);
+  }
+
+  override help(context?: HelpContext | ((text: string) => string)): never {
+    if (typeof context !== 'object' || !context.error) return super.help(context as HelpContext);
+    const names = [this.name()];
+    for (let cmd = this.parent; cmd; cmd = cmd.parent) names.unshift(cmd.name());
+    const usage = names.join(' ');
+    return this.error(`missing or unknown subcommand of '${usage}' (see ${usage} --help)`);
+  }
+}
+
 /** Builds the program with every subcommand, writing to `output`. */
 export function createProgram(output: CliOutput = processOutput): Command {
   // Output settings are copied into each subcommand when it is created, so they come first.
-  const program = new Command('pgwarden')
+  const program = new PgwardenCommand('pgwarden')
     .description('A PostgreSQL gateway for machine identities with policy-as-code')
     .version(version(), '-V, --version')
     .exitOverride()
@@ -69,13 +87,25 @@ export async function main(argv: string[], output: CliOutput = processOutput): P
     output.writeErr('pgwarden: missing command (see pgwarden --help)\n');
     return 1;
   }
-  const program = createProgram(output);
+  // Whether commander has already printed the reason for a CommanderError.
+  let wroteErr = false;
+  const program = createProgram({
+    writeOut: (text) => output.writeOut(text),
+    writeErr: (text) => {
+      wroteErr = true;
+      output.writeErr(text);
+    },
+  });
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version end with exit code 0; misuse already printed its one-line reason.
+      // Help and version end with exit code 0; misuse found while parsing already printed its
+      // one-line reason. An InvalidArgumentError thrown by an action has not: print it here.
+      if (err.exitCode !== 0 && !wroteErr) {
+        output.writeErr(`pgwarden: ${err.message.replace(/^error: /, '')}\n`);
+      }
       return err.exitCode;
     }
     if (err instanceof ConfigError) {

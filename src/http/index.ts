@@ -5,6 +5,7 @@ export {
   requireIdentity,
   startHttpServer,
   type AuthedRequest,
+  type HttpCaller,
   type HttpOptions,
 } from './server.js';
 export { createMetrics, observeAudit, type GatewayMetrics } from './metrics.js';

@@ -14,8 +14,11 @@ export interface HttpOptions {
   metrics: GatewayMetrics;
   /** True when the gateway can take statements (a bundle loaded, audit writable). */
   ready: () => boolean;
-  /** Verifies a bearer token; rejects on a bad one. */
-  authenticate: (token: string) => Promise<Identity>;
+  /**
+   * Verifies a bearer token; rejects on a bad one. `caller` is the peer address of the request,
+   * so lockout counts failures per caller rather than for all HTTP clients at once.
+   */
+  authenticate: (token: string, caller: HttpCaller) => Promise<Identity>;
   /** Groups allowed to use administrative routes (bundle reload). */
   adminGroups: string[];
   /** Bundle status and reload. */
@@ -24,6 +27,12 @@ export interface HttpOptions {
   auditJwks?: () => unknown;
   /** More routers mounted at their paths (approvals API and page); `/v1/` routes need a token. */
   routers?: Array<{ path: string; router: Router }>;
+}
+
+/** Who sent an HTTP request: the socket's peer address, and whether it came over TLS. */
+export interface HttpCaller {
+  clientAddr: string;
+  tls: boolean;
 }
 
 /** Request with the verified caller attached by {@link requireIdentity}. */
@@ -86,7 +95,9 @@ export async function startHttpServer(options: HttpOptions): Promise<Server> {
 }
 
 /** Middleware: a valid `Authorization: Bearer` token, or 401. */
-export function requireIdentity(authenticate: (token: string) => Promise<Identity>) {
+export function requireIdentity(
+  authenticate: (token: string, caller: HttpCaller) => Promise<Identity>,
+) {
   return async (req: AuthedRequest, res: Response, next: NextFunction): Promise<void> => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -95,7 +106,10 @@ export function requireIdentity(authenticate: (token: string) => Promise<Identit
       return;
     }
     try {
-      req.identity = await authenticate(match[1]!);
+      req.identity = await authenticate(match[1]!, {
+        clientAddr: req.socket.remoteAddress ?? 'unknown',
+        tls: req.secure,
+      });
       next();
     } catch (err) {
       const reason = err instanceof Error ? err.message : 'invalid token';

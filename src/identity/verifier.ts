@@ -27,6 +27,7 @@ export interface AuthEvent {
   /** Mapped subject on success; the unverified `sub`/NameID on failure. */
   subject?: string;
   groups?: string[];
+  /** The token id (`jti`, SAML assertion ID) and expiry; on failure, as a JWT claimed them. */
   tokenId?: string;
   expiresAt?: string;
   clientAddr: string;
@@ -53,6 +54,13 @@ export interface VerifierOptions {
 
 /** A verifier that also owns background key fetches; `close()` stops them. */
 export type ClosableVerifier = IdentityVerifier & { close(): void };
+
+/** An untrusted NumericDate (seconds) as an ISO time, when it is a plausible one. */
+function instant(seconds: unknown): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return undefined;
+  const ms = seconds * 1000;
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined;
+}
 
 /** Text from an untrusted credential, bounded before it goes into an event. */
 function clip(value: unknown): string | undefined {
@@ -100,7 +108,7 @@ export function createVerifier(options: VerifierOptions): ClosableVerifier {
     };
     const keys = [`addr:${context.clientAddr}`];
     let kind: AuthEvent['kind'] = 'unknown';
-    let claimed: { issuer?: string; subject?: string } = {};
+    let claimed: { issuer?: string; subject?: string; tokenId?: string; expiresAt?: string } = {};
 
     try {
       // 1. Size first: a megabyte of garbage costs one comparison.
@@ -112,7 +120,12 @@ export function createVerifier(options: VerifierOptions): ClosableVerifier {
       if (looksLikeJwt(credential)) {
         kind = 'oidc';
         const unverified = peekJwt(credential);
-        claimed = { issuer: clip(unverified.payload.iss), subject: clip(unverified.payload.sub) };
+        claimed = {
+          issuer: clip(unverified.payload.iss),
+          subject: clip(unverified.payload.sub),
+          tokenId: clip(unverified.payload.jti),
+          expiresAt: instant(unverified.payload.exp),
+        };
         run = () => verifyJwt(credential, unverified, issuers);
       } else {
         const xml = decodeSaml(credential);

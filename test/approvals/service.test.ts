@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ApprovalService,
   memoryStore,
+  type ApprovalEvent,
   openFileStore,
   openPostgresStore,
   versionOf,
@@ -120,6 +121,72 @@ describe('approval service', () => {
     expect((await approvals.get(third.id))!.status).toBe('pending');
     third.cancel();
     expect(await third.outcome).toEqual({ status: 'denied', reason: 'request cancelled' });
+  });
+
+  it('lets a grant lapse at its grant_ttl: the same statement waits again', async () => {
+    const approvals = await service();
+    const first = await approvals.hold(held({ grant_ttl: '400ms' }));
+    await approvals.decide(first.id, alice, 'approve');
+    await first.outcome;
+    const reused = await approvals.hold(held());
+    expect((await reused.outcome).status).toBe('approved');
+    // Another identity, or another statement, never rides on the grant.
+    const other = await approvals.hold({ ...held(), subject: 'other-job' });
+    const otherStatement = await approvals.hold({ ...held(), fingerprint: 'fp-other' });
+    for (const t of [other, otherStatement]) {
+      expect((await approvals.get(t.id))!.status).toBe('pending');
+      t.cancel();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await approvals.grants()).toEqual([]);
+    const later = await approvals.hold(held());
+    expect((await approvals.get(later.id))!.status).toBe('pending');
+    later.cancel();
+    await later.outcome;
+  });
+
+  it('reports every step as an event linked to the session, for the audit trail', async () => {
+    const events: ApprovalEvent[] = [];
+    const approvals = await ApprovalService.start({
+      store: memoryStore(),
+      instance: 'gw-1',
+      publicUrl: 'http://x',
+      onEvent: (e) => events.push(e),
+    });
+    const granted = await approvals.hold(held({ grant_ttl: '1h' }));
+    await approvals.decide(granted.id, alice, 'approve', 'nightly export, card 4111111111111111');
+    await granted.outcome;
+    const reused = await approvals.hold({ ...held(), sessionId: 'c-2' });
+    await reused.outcome;
+    const [grant] = await approvals.grants();
+    await approvals.revokeGrant(grant!.id, 'bob');
+    const denied = await approvals.hold({ ...held(), sessionId: 'c-3' });
+    await approvals.decide(denied.id, bob, 'deny', 'not today');
+    const timedOut = await approvals.hold({ ...held({ expires_in: '50ms' }), sessionId: 'c-4' });
+    await timedOut.outcome;
+    const cancelled = await approvals.hold({ ...held(), sessionId: 'c-5' });
+    cancelled.cancel();
+    await cancelled.outcome;
+
+    expect(events).toEqual([
+      expect.objectContaining({ event: 'requested', request_id: granted.id, session_id: 'c-1' }),
+      expect.objectContaining({
+        event: 'approved',
+        request_id: granted.id,
+        session_id: 'c-1',
+        actor: 'alice',
+        comment: expect.stringContaining('nightly export'),
+      }),
+      expect.objectContaining({ event: 'grant_used', grant_id: grant!.id, session_id: 'c-2' }),
+      expect.objectContaining({ event: 'grant_revoked', grant_id: grant!.id, actor: 'bob' }),
+      expect.objectContaining({ event: 'requested', session_id: 'c-3' }),
+      expect.objectContaining({ event: 'denied', session_id: 'c-3', comment: 'not today' }),
+      expect.objectContaining({ event: 'requested', session_id: 'c-4' }),
+      expect.objectContaining({ event: 'expired', request_id: timedOut.id, session_id: 'c-4' }),
+      expect.objectContaining({ event: 'requested', session_id: 'c-5' }),
+      expect.objectContaining({ event: 'cancelled', request_id: cancelled.id, session_id: 'c-5' }),
+    ]);
+    expect(JSON.stringify(events)).not.toContain('4111111111111111');
   });
 
   it('marks pending requests abandoned after a restart and keeps grants', async () => {

@@ -63,6 +63,12 @@ describe('pgwarden CLI', () => {
     [['serve', '--config', 'x.yaml', '--colour'], "unknown option '--colour'"],
     [['serve', '--config', 'x.yaml', 'extra'], 'too many arguments'],
     [[], 'missing command'],
+    // Commander would print the whole help on stderr for these two.
+    [['audit'], "missing or unknown subcommand of 'pgwarden audit'"],
+    [['help', 'frobnicate'], "missing or unknown subcommand of 'pgwarden'"],
+    // Found by the action, not by commander's parser: it used to exit 1 printing nothing.
+    [['audit', 'verify'], 'give PATH or --dsn-env'],
+    [['audit', 'verify', '--dsn-env', 'PGW_T_UNSET_DSN'], 'PGW_T_UNSET_DSN is not set'],
   ])('refuses misuse %j with one line and exit code 1', async (args, reason) => {
     const { code, err, out } = await run(...args);
     expect(code).toBe(1);

@@ -48,7 +48,15 @@ describe('OIDC JWT verification', () => {
     expect(identity.expiresAt!.getTime()).toBeGreaterThan(Date.now());
 
     const event = events.at(-1)!;
-    expect(event).toMatchObject({ outcome: 'success', kind: 'oidc', clientAddr: '10.0.0.7' });
+    expect(event).toMatchObject({
+      outcome: 'success',
+      kind: 'oidc',
+      clientAddr: '10.0.0.7',
+      issuer: idp.issuer,
+      subject: identity.subject,
+      groups: identity.groups,
+      expiresAt: identity.expiresAt!.toISOString(),
+    });
     expect(event.tokenId).toBe(identity.tokenId);
     expect(JSON.stringify(events)).not.toContain(token);
   });
@@ -66,7 +74,17 @@ describe('OIDC JWT verification', () => {
       reason: 'claims',
       sqlstate: '28000',
     });
-    expect(events.at(-1)).toMatchObject({ outcome: 'failure', reason: 'claims' });
+    // A refusal is audited too, with what the credential claimed and never the token.
+    expect(events.at(-1)).toMatchObject({
+      outcome: 'failure',
+      reason: 'claims',
+      issuer: idp.issuer,
+      subject: 'repo:evil/payments:ref:refs/heads/main',
+      clientAddr: '10.0.0.7',
+      tokenId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(JSON.stringify(events.at(-1))).not.toContain(token);
   });
 
   it('refuses a token missing a claim the subject template needs', async () => {
