@@ -1,8 +1,12 @@
 // pgbench -S through pgwarden, against the baselines measured in the same run: PostgreSQL
-// directly, PgBouncer (when installed), and a bare Node.js byte pipe. Modes: simple, extended,
-// prepared. Targets alternate within each round so drift on a noisy machine hits all alike.
+// directly, PgBouncer (when installed) and pgwarden as a plain relay (enforcement off: the same
+// handshake and sockets, no parsing, policy or statement audit). pgwarden itself runs with the
+// shipped policy, masking and audit, once with `batched` and once with `strict` audit durability.
+// Modes: simple, extended, prepared. Targets alternate within each round so drift on a noisy
+// machine hits all alike.
 //
-//   npm run bench:pgbench            (BENCH_SECONDS=10 BENCH_ROUNDS=2 BENCH_CLIENTS=8 by default)
+//   npm run bench:pgbench     (BENCH_SECONDS=10 BENCH_ROUNDS=2 BENCH_CLIENTS=8 BENCH_WARMUP=2,
+//                              BENCH_MODES=simple,extended,prepared by default)
 //
 // Prints a table for people, then, as its last line, one JSON object for scripts.
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -12,14 +16,21 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { startPgwarden } from '../dist/cli/app.js';
 import { startDemo } from '../dist/cli/demo/run.js';
+import { DEMO_AUDIENCE } from '../dist/cli/demo/idp.js';
 import { freePort } from '../dist/cli/embedded-postgres.js';
+import { parseConfig } from '../dist/config/index.js';
+import { startGateway } from '../dist/gateway/index.js';
+import { createVerifier } from '../dist/identity/index.js';
 import { silentLogger } from '../dist/logger.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const clients = Number(process.env.BENCH_CLIENTS ?? 8);
-const modes = ['simple', 'extended', 'prepared'];
+const warmup = Number(process.env.BENCH_WARMUP ?? 2);
+const modes = (process.env.BENCH_MODES ?? 'simple,extended,prepared').split(',');
 
 const pgbench = which('pgbench');
 if (!pgbench) {
@@ -34,7 +45,7 @@ const demo = await startDemo({
   gatewayPort: 0,
   httpPort: 0,
   logger: silentLogger,
-  auditDurability: process.env.BENCH_DURABILITY === 'strict' ? 'strict' : 'batched',
+  auditDurability: 'batched',
 });
 const pg = demo.postgres;
 const stops = [() => demo.stop(), () => rm(state, { recursive: true, force: true })];
@@ -59,28 +70,37 @@ try {
     admin,
   );
 
+  const etl = {
+    PGHOST: demo.info.gateway.host,
+    PGUSER: 'etl',
+    PGPASSWORD: (await readFile(demo.info.identities.etl.token_file, 'utf8')).trim(),
+    PGSSLMODE: 'disable',
+  };
+  const strictPort = await startStrict(stops);
   const targets = {
     direct: admin,
-    pipe: { ...admin, PGPORT: String(await startPipe(pg.port, stops)) },
-    pgwarden: {
-      PGHOST: demo.info.gateway.host,
-      PGPORT: String(demo.info.gateway.port),
-      PGUSER: 'etl',
-      PGPASSWORD: (await readFile(demo.info.identities.etl.token_file, 'utf8')).trim(),
-      PGSSLMODE: 'disable',
-    },
+    pgbouncer: null,
+    relay: { ...etl, PGPORT: String(await startRelay(stops)) },
+    pgwarden: { ...etl, PGPORT: String(demo.info.gateway.port) },
+    pgwarden_strict: { ...etl, PGPORT: String(strictPort) },
   };
   const bouncerPort = await startPgbouncer(pg, stops);
   if (bouncerPort) targets.pgbouncer = { ...admin, PGPORT: String(bouncerPort) };
+  else delete targets.pgbouncer;
 
   const results = {};
   for (const mode of modes) {
     results[mode] = {};
+    // Unmeasured: JIT compilation and first decisions would otherwise land in round 1 only.
+    if (warmup > 0) for (const env of Object.values(targets)) await measure(mode, env, warmup);
     for (let round = 0; round < rounds; round++) {
       for (const [name, env] of Object.entries(targets)) {
-        const tps = await measure(mode, env);
+        const { tps, cpuMicros } = await measure(mode, env);
         (results[mode][name] ??= []).push(tps);
-        process.stderr.write(`${mode} ${name} round ${round + 1}: ${tps.toFixed(0)} tps\n`);
+        process.stderr.write(
+          `${mode} ${name} round ${round + 1}: ${tps.toFixed(0)} tps, ` +
+            `gateway process CPU ${cpuMicros.toFixed(1)} µs per transaction\n`,
+        );
       }
     }
   }
@@ -92,18 +112,29 @@ try {
     summary[mode] = {
       direct: round0(m.direct),
       pgbouncer: m.pgbouncer === undefined ? null : round0(m.pgbouncer),
-      relay: round0(m.pipe),
+      relay: round0(m.relay),
       pgwarden: round0(m.pgwarden),
       ratio_to_pgbouncer: m.pgbouncer ? round2(m.pgwarden / m.pgbouncer) : null,
-      ratio_to_relay: round2(m.pgwarden / m.pipe),
+      ratio_to_relay: round2(m.pgwarden / m.relay),
       ratio_to_direct: round2(m.pgwarden / m.direct),
+      pgwarden_strict: round0(m.pgwarden_strict),
+      strict_to_batched: round2(m.pgwarden_strict / m.pgwarden),
     };
-    rows.push([mode, m.direct, m.pgbouncer, m.pipe, m.pgwarden, summary[mode].ratio_to_pgbouncer]);
+    rows.push([
+      mode,
+      m.direct,
+      m.pgbouncer,
+      m.relay,
+      m.pgwarden,
+      m.pgwarden_strict,
+      summary[mode].ratio_to_pgbouncer,
+      summary[mode].strict_to_batched,
+    ]);
   }
   console.log(`pgbench -S, ${clients} clients, ${seconds}s x ${rounds} rounds, median TPS`);
   console.log(
-    ['mode', 'direct', 'pgbouncer', 'node pipe', 'pgwarden', 'x pgbouncer']
-      .map((c) => c.padStart(11))
+    ['mode', 'direct', 'pgbouncer', 'relay', 'pgwarden', 'strict', 'x pgbouncer', 'strict/batch']
+      .map((c) => c.padStart(13))
       .join(''),
   );
   for (const row of rows) {
@@ -117,7 +148,7 @@ try {
                 ? c.toFixed(2)
                 : c.toFixed(0)
               : c
-          ).padStart(11),
+          ).padStart(13),
         )
         .join(''),
     );
@@ -127,18 +158,25 @@ try {
   for (const stop of stops) await stop().catch(() => {});
 }
 
-async function measure(mode, env) {
+/**
+ * One pgbench run: its TPS, and the CPU this process (where the gateways run) spent per
+ * transaction, which is steadier than TPS on a shared machine.
+ */
+async function measure(mode, env, duration = seconds) {
+  const cpu = process.cpuUsage();
   const out = await run(
     pgbench,
-    ['-n', '-S', '-M', mode, '-c', String(clients), '-j', '2', '-T', String(seconds), 'payments'],
+    ['-n', '-S', '-M', mode, '-c', String(clients), '-j', '2', '-T', String(duration), 'payments'],
     env,
   );
+  const used = process.cpuUsage(cpu);
   const match = /tps = ([\d.]+)/.exec(out);
   if (!match) throw new Error(`pgbench printed no tps:\n${out}`);
-  return Number(match[1]);
+  const done = Number(/actually processed: (\d+)/.exec(out)?.[1] ?? NaN);
+  return { tps: Number(match[1]), cpuMicros: (used.user + used.system) / done };
 }
 
-// Asynchronous on purpose: the gateway and the pipe run in this process and must keep serving
+// Asynchronous on purpose: the gateways run in this process and must keep serving
 // while pgbench waits on them.
 async function run(cmd, args, env) {
   const { stdout } = await promisify(execFile)(cmd, args, {
@@ -156,20 +194,61 @@ function which(name) {
   return null;
 }
 
-/** The "plain relay" baseline: a Node.js byte pipe with no protocol work at all. */
-async function startPipe(upstreamPort, stops) {
-  const server = net.createServer((client) => {
-    const upstream = net.connect(upstreamPort, '127.0.0.1');
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
+/**
+ * A second pgwarden on the demo's configuration with `strict` audit durability (its own trail),
+ * the default for cardholder databases. Returns its port.
+ */
+async function startStrict(stops) {
+  const file = path.join(state, 'pgwarden.yaml');
+  const config = parseYaml(await readFile(file, 'utf8'));
+  config.instance_id = 'bench-strict';
+  config.listen.port = 0;
+  config.http = { ...config.http, enabled: false };
+  config.audit = { ...config.audit, dir: path.join(state, 'audit-strict'), durability: 'strict' };
+  config.approvals = { ...config.approvals, path: path.join(state, 'approvals-strict.json') };
+  const strictFile = path.join(state, 'pgwarden-strict.yaml');
+  const text = stringifyYaml(config);
+  await writeFile(strictFile, text);
+  const strict = await startPgwarden(parseConfig(text, strictFile), silentLogger);
+  stops.unshift(() => strict.close());
+  return strict.gateway.address.port;
+}
+
+/**
+ * The "plain relay" baseline: a gateway with enforcement off. Clients log in exactly as to
+ * pgwarden (token verified against the demo's identity provider, vaulted upstream credentials);
+ * after that it relays bytes without deciding, masking or auditing statements. Returns its port.
+ */
+async function startRelay(stops) {
+  const password = await readFile(path.join(state, 'secrets', 'upstream-password'), 'utf8');
+  const verifier = createVerifier({
+    issuers: [{ issuer: demo.info.issuer, audiences: [DEMO_AUDIENCE], discovery: true }],
   });
-  const port = await freePort();
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  stops.unshift(() => new Promise((resolve) => server.close(() => resolve())));
-  return port;
+  const refuse = () => {
+    throw new Error('the relay decides nothing');
+  };
+  const gateway = await startGateway({
+    listen: { host: '127.0.0.1', port: 0 },
+    allowPlaintextLoopback: true,
+    upstream: {
+      host: pg.host,
+      port: pg.port,
+      user: 'pgwarden_gateway',
+      password: () => password.trim(),
+    },
+    verifier,
+    analyzer: { analyze: refuse },
+    decider: refuse,
+    audit: { append: async () => {}, failed: false },
+    logger: silentLogger,
+    decisionCache: false,
+    enforcement: 'off',
+  });
+  stops.unshift(async () => {
+    await gateway.close();
+    verifier.close?.();
+  });
+  return gateway.address.port;
 }
 
 /** PgBouncer in session mode, run as the postgres user (it refuses root), when installed. */

@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark of the project from one run, summed up in one table.
 // Runs, one after another so they do not compete for the CPU: the shipped policy's compile time
-// (measured here), bench/pgbench.js (pgbench -S: direct, PgBouncer, a Node byte pipe, pgwarden),
+// (measured here), bench/pgbench.js (pgbench -S: direct, PgBouncer, pgwarden as a relay, pgwarden),
 // bench/policy.mjs (decision latency), bench/audit.mjs (audit append cost and throughput) and
 // bench/masking.mjs when present. Each script's own output goes to stderr as it runs; the
 // combined table, with the machine it ran on, goes to stdout. See bench/README.md.
@@ -107,12 +107,13 @@ function parsePgbench(stdout) {
   for (const [mode, m] of Object.entries(summary)) {
     const tps = (x) => (x === null || x === undefined ? '-' : `${x}`);
     out.push([
-      `${mode}: TPS direct / pgbouncer / node pipe / pgwarden`,
-      [m.direct, m.pgbouncer, m.relay, m.pgwarden].map(tps).join(' / '),
+      `${mode}: TPS direct / pgbouncer / relay / pgwarden / pgwarden strict`,
+      [m.direct, m.pgbouncer, m.relay, m.pgwarden, m.pgwarden_strict].map(tps).join(' / '),
     ]);
     out.push([
-      `${mode}: pgwarden as a share of pgbouncer / pipe / direct`,
-      [m.ratio_to_pgbouncer, m.ratio_to_relay, m.ratio_to_direct].map(tps).join(' / '),
+      `${mode}: pgwarden as a share of pgbouncer / relay / direct; strict / batched`,
+      [m.ratio_to_pgbouncer, m.ratio_to_relay, m.ratio_to_direct].map(tps).join(' / ') +
+        `; ${tps(m.strict_to_batched)}`,
     ]);
   }
   return out;

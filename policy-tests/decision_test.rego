@@ -18,7 +18,7 @@ statement(overrides) := object.union(
 	{
 		"id": "s-1", "text": "SELECT 1", "fingerprint": "f", "kind": "select",
 		"command_tag": "SELECT", "tables": [], "functions": [], "copy": null,
-		"columns": {"read": [], "written": [], "filtered": []},
+		"columns": {"read": [], "written": [], "filtered": [], "computed": []},
 		"where": false, "limit": null, "copies_data": false, "in_transaction": false,
 		"protocol": "simple",
 	},
@@ -40,6 +40,7 @@ cards_read := {
 		"read": ["public.cards.pan", "public.cards.id"],
 		"written": [],
 		"filtered": ["public.cards.id"],
+		"computed": ["public.cards.id"],
 	},
 	"where": true,
 }
@@ -89,6 +90,14 @@ test_unknown_group_refused if {
 test_approvers_cannot_read_data if {
 	d := decide(["approvers"], cards_read)
 	d.allow == false
+}
+
+test_approvers_cannot_copy_a_table_out if {
+	copy := {"direction": "to", "target": "stdout", "file": null, "program": null, "query": false}
+	tables := [{"schema": "public", "name": "merchants", "operations": ["copy_to"]}]
+	d := decide(["approvers"], {"kind": "copy", "copy": copy, "tables": tables})
+	d.allow == false
+	"approvers may not read data" in d.reasons
 }
 
 test_plain_select_without_tables_allowed if {
@@ -301,4 +310,154 @@ test_malformed_kind_still_refused_with_reason if {
 	d := decide(["dba"], {"kind": 42})
 	d.allow == false
 	"statement kind 42 is not allowed" in d.reasons
+}
+
+# --- escapes found in review: computing on masked values, SQL from text, side channels -----
+
+# `columns` of a read of cards computing on `computed` (e.g. `SELECT pan::int ... WHERE id = 1`).
+computing(computed) := object.union(cards_read, {"columns": {
+	"read": ["public.cards.pan", "public.cards.id"],
+	"written": [],
+	"filtered": ["public.cards.id"],
+	"computed": computed,
+}})
+
+test_computing_on_masked_column_refused if {
+	# SELECT translate(pan, ...)::int, reverse(pan)::int, 1/(CASE WHEN substr(pan,1,1) ...)
+	d := decide(["etl"], computing(["public.cards.id", "public.cards.pan"]))
+	d.allow == false
+	"computing on masked column public.cards.pan is refused" in d.reasons
+}
+
+test_computing_on_masked_email_refused_for_analyst if {
+	d := decide(["analyst"], computing(["public.holders.email"]))
+	"computing on masked column public.holders.email is refused" in d.reasons
+}
+
+test_computing_on_whole_row_with_masked_column_refused if {
+	# SELECT md5(c::text) FROM cards c
+	d := decide(["etl"], computing(["public.cards.*"]))
+	"computing on masked column public.cards.* is refused" in d.reasons
+}
+
+test_computing_on_whole_row_without_masked_column_allowed if {
+	d := decide(["etl"], computing(["public.merchants.*", "public.cards.id"]))
+	d.allow == true
+}
+
+test_computing_on_pan_allowed_for_pci_admin if {
+	d := decide(["pci_admin"], computing(["public.cards.pan"]))
+	d.allow == true
+}
+
+test_filtering_on_whole_row_with_masked_column_refused if {
+	d := decide(["etl"], object.union(cards_read, {"columns": {
+		"read": [], "written": [], "filtered": ["public.cards.*"], "computed": [],
+	}}))
+	"filtering on masked column public.cards.* is refused" in d.reasons
+}
+
+test_input_without_computed_still_decides if {
+	d := decide(["etl"], object.union(cards_read, {"columns": {
+		"read": ["public.cards.pan"], "written": [], "filtered": [],
+	}}))
+	d.allow == true
+}
+
+test_insert_copying_through_cte_refused if {
+	# WITH x AS (SELECT pan FROM cards ...) INSERT INTO transactions ... SELECT ... FROM x
+	tables := [
+		{"schema": "public", "name": "cards", "operations": ["read"]},
+		{"schema": "public", "name": "transactions", "operations": ["insert"]},
+	]
+	d := decide(["etl"], object.union(computing(["public.cards.pan"]), {
+		"kind": "insert", "tables": tables, "copies_data": true,
+	}))
+	d.allow == false
+	"copying masked column public.cards.pan elsewhere is refused" in d.reasons
+	"computing on masked column public.cards.pan is refused" in d.reasons
+}
+
+sql_text_functions := [
+	"pg_catalog.query_to_xml", "pg_catalog.query_to_xml_and_xmlschema",
+	"pg_catalog.table_to_xml", "pg_catalog.cursor_to_xml", "pg_catalog.schema_to_xml",
+	"pg_catalog.database_to_xml", "pg_catalog.ts_stat", "pg_catalog.ts_rewrite",
+]
+
+test_sql_text_functions_refused_for_everyone if {
+	every f in sql_text_functions {
+		every g in ["etl", "analyst", "dba", "pci_admin"] {
+			d := decide([g], {"functions": [f]})
+			d.allow == false
+			msg := concat("", ["function ", f, " runs SQL from text or dumps relations and is refused"])
+			msg in d.reasons
+		}
+	}
+}
+
+side_channels := [
+	"pg_catalog.lo_from_bytea", "pg_catalog.lo_put", "pg_catalog.lowrite", "pg_catalog.lo_create",
+	"pg_catalog.lo_open", "pg_catalog.lo_get", "pg_catalog.set_config", "pg_catalog.pg_notify",
+	"pg_catalog.pg_logical_emit_message",
+]
+
+test_side_channel_functions_for_dba_only if {
+	every f in side_channels {
+		d := decide(["etl"], {"functions": [f]})
+		d.allow == false
+		concat("", ["function ", f, " is a side channel and is for DBAs only"]) in d.reasons
+		decide(["analyst"], {"functions": [f]}).allow == false
+		decide(["dba"], {"functions": [f]}).allow == true
+	}
+}
+
+test_pg_stat_get_activity_refused_for_masked_identity if {
+	d := decide(["etl"], {"functions": ["pg_catalog.pg_stat_get_activity"]})
+	d.allow == false
+	"function pg_catalog.pg_stat_get_activity exposes statement text or files and is refused for masked identities" in d.reasons
+}
+
+test_exposing_functions_refused_for_masked_identities if {
+	every f in ["pg_catalog.pg_stat_get_backend_activity", "pg_catalog.pg_ls_logdir",
+		"pg_catalog.pg_mcv_list_items", "public.pg_stat_statements"] {
+		decide(["analyst"], {"functions": [f]}).allow == false
+	}
+}
+
+test_extended_statistics_refused_for_masked_identity if {
+	d := decide(["etl"], on("select", "pg_catalog", "pg_stats_ext", "read"))
+	d.allow == false
+}
+
+test_select_where_true_held if {
+	# SELECT id, pan FROM cards WHERE true: the analyzer reports where false
+	d := decide(["etl"], object.union(cards_read, {"where": false, "limit": null}))
+	d.approval.reason == "bulk export of cardholder data"
+}
+
+test_select_with_large_limit_held if {
+	# SELECT id, pan FROM cards FETCH FIRST 1000000 ROWS ONLY
+	d := decide(["etl"], object.union(cards_read, {"where": false, "limit": 1000000}))
+	d.approval.reason == "bulk export of cardholder data"
+}
+
+test_select_with_limit_at_bound_not_held if {
+	d := decide(["etl"], object.union(cards_read, {"where": false, "limit": 1000}))
+	d.approval == null
+	decide(["etl"], object.union(cards_read, {"where": false, "limit": 1001})).approval != null
+}
+
+test_cursor_over_cardholder_table_held if {
+	d := decide(["etl"], object.union(cards_read, {"kind": "declare", "where": false}))
+	d.approval.reason == "bulk export of cardholder data"
+}
+
+test_prepared_bulk_read_held_when_prepared if {
+	d := decide(["etl"], object.union(cards_read, {"kind": "prepare", "where": false}))
+	d.approval.reason == "bulk export of cardholder data"
+}
+
+test_select_with_row_choosing_where_not_held if {
+	d := decide(["etl"], object.union(cards_read, {"where": true, "limit": null}))
+	d.approval == null
 }

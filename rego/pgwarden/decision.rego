@@ -106,13 +106,40 @@ deny contains msg([t, " exposes data or statement text and is refused for masked
 
 deny contains msg(["filtering on masked column ", c, " is refused"]) if {
 	some c in stmt.columns.filtered
-	masks[c]
+	masked(c)
+}
+
+# A computation on a masked value (a cast, a function, an operator, a condition) can fail with
+# the value in its error, answer yes or no by failing or not, or act on the value (a user
+# function, a large object): only pass-through output, which the gateway masks, is allowed.
+deny contains msg(["computing on masked column ", c, " is refused"]) if {
+	some c in stmt.columns.computed
+	masked(c)
+}
+
+# Functions that run SQL given as text, or dump whole tables, schemas or cursors: what they read
+# is not in the statement, so neither analysis nor masking can see it.
+deny contains msg(["function ", f, " runs SQL from text or dumps relations and is refused"]) if {
+	some f in stmt.functions
+	base_name(f) in cfg.sql_text_functions
+}
+
+deny contains msg(["function ", f, " is a side channel and is for DBAs only"]) if {
+	some f in stmt.functions
+	base_name(f) in cfg.side_channel_functions
+	not can_admin
+}
+
+deny contains msg(["function ", f, " exposes statement text or files and is refused for masked identities"]) if {
+	some f in stmt.functions
+	base_name(f) in cfg.exposing_functions
+	count(masks) > 0
 }
 
 deny contains msg(["copying masked column ", c, " elsewhere is refused"]) if {
 	stmt.copies_data
 	some c in stmt.columns.read
-	masks[c]
+	masked(c)
 }
 
 # --- what groups may do -----------------------------------------------------------------
@@ -146,6 +173,16 @@ sees(column) if {
 # Masks for every sensitive column the identity may not see in the clear.
 masks := {c: m | some c, m in cfg.sensitive_columns; not sees(c)}
 
+# A column the identity sees masked, or a whole row (`schema.table.*`) holding one.
+masked(c) if masks[c]
+
+masked(c) if {
+	endswith(c, ".*")
+	prefix := trim_suffix(c, "*")
+	some k, _ in masks
+	startswith(k, prefix)
+}
+
 # --- approvals --------------------------------------------------------------------------
 
 needs_approval if {
@@ -153,11 +190,20 @@ needs_approval if {
 	touches_cardholder_data
 }
 
+# A read of cardholder tables whose WHERE chooses no rows (none, or a constant one such as
+# `WHERE true`) and whose LIMIT (or FETCH FIRST) is absent, not a constant, or above
+# `bulk_read_limit`. A cursor is decided when it is declared, a prepared statement when it is
+# prepared (EXECUTE and FETCH only name them).
 needs_approval if {
-	stmt.kind == "select"
+	stmt.kind in {"select", "declare", "prepare"}
 	touches_cardholder_data
 	not stmt.where
-	stmt.limit == null
+	not small_limit
+}
+
+small_limit if {
+	is_number(stmt.limit)
+	stmt.limit <= cfg.bulk_read_limit
 }
 
 approval_request := {
@@ -202,9 +248,11 @@ is_ddl if startswith(stmt.kind, "drop")
 
 is_ddl if stmt.kind in {"truncate", "grant", "revoke", "comment", "vacuum", "reindex", "cluster"}
 
+# COPY ... TO exports a table: it reads it as much as a SELECT does.
 reads_tables if {
 	some table in stmt.tables
-	"read" in table.operations
+	some op in table.operations
+	op in {"read", "copy_to"}
 	not table.schema in cfg.catalog_schemas
 }
 

@@ -249,6 +249,7 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
       maxConnections: config.listen.max_connections,
       shutdownGraceMs: config.listen.shutdown_grace,
       idleTimeoutMs: config.identity.idle_timeout,
+      sessionGraceMs: config.identity.session_grace,
       oauthBearer: oauthBearer(config),
       decisionCache:
         config.policy.decision_cache_entries > 0

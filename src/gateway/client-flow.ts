@@ -314,7 +314,8 @@ export class ClientFlow {
     protocol: 'simple' | 'extended',
   ): Promise<ExecutableStatement[] | Refusal> {
     const { decider, state } = this.host;
-    const unsettled = await this.settlePath();
+    // Nearly always nothing to wait for: skip the await then.
+    const unsettled = state.pathChange ? await this.settlePath() : undefined;
     if (unsettled) return unsettled;
     const key = this.cache ? statementKey(text) : null;
     const context: CacheContext = {

@@ -192,6 +192,9 @@ export class StatementDecider {
     if (!(await this.record(input, decision))) {
       return { code: '42501', message: 'statement refused: the audit trail cannot be written' };
     }
+    // Refused now rather than after a person approved a statement that cannot run anyway.
+    const early = decision.allow ? this.unmaskable(facts, decision) : null;
+    if (early) return early;
     if (decision.allow && decision.approval) {
       const approved = await this.holdForApproval(input, facts, decision, statementId);
       if ('code' in approved) return approved;
@@ -210,15 +213,25 @@ export class StatementDecider {
       }
     }
     if (!decision.allow) return refusalFor(decision);
-    const masks = Object.keys(decision.mask).length > 0;
-    if (masks && facts.copy) {
-      // COPY output is not row messages a RowMasker can rewrite: refuse rather than leak.
+    const unmaskable = this.unmaskable(facts, decision);
+    if (unmaskable) return unmaskable;
+    return { id: statementId, facts, decision, decider, inTransaction };
+  }
+
+  /** A refusal when the decision masks columns the gateway cannot mask for this statement. */
+  private unmaskable(facts: StatementFacts, decision: DecisionResult): Refusal | null {
+    if (Object.keys(decision.mask).length === 0) return null;
+    if (facts.copyOptions?.format === 'binary') {
+      // Binary COPY values are of types COPY does not describe: neither a method nor the
+      // backstop can read them reliably. Text and CSV output is masked row by row.
       return {
         code: '42501',
-        message: `statement refused: COPY cannot be masked; use SELECT (decision ${decision.id})`,
+        message:
+          'statement refused: COPY in binary format cannot be masked; use FORMAT text or csv ' +
+          `(decision ${decision.id})`,
       };
     }
-    if (masks && !this.options.masker) {
+    if (!this.options.masker) {
       return {
         code: '42501',
         message:
@@ -226,7 +239,7 @@ export class StatementDecider {
           `(decision ${decision.id})`,
       };
     }
-    return { id: statementId, facts, decision, decider, inTransaction };
+    return null;
   }
 
   private evaluate(decider: Decider, input: PolicyInput): DecisionResult {

@@ -7,7 +7,12 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { isPgwardenError, PgwardenError } from '../errors.js';
-import { isOAuthBearerAbort, oauthBearerChallenge, parseOAuthBearer } from '../identity/index.js';
+import {
+  isOAuthBearerAbort,
+  oauthBearerChallenge,
+  parseOAuthBearer,
+  sessionDeadline,
+} from '../identity/index.js';
 import type { Identity } from '../identity/types.js';
 import {
   AuthCode,
@@ -194,6 +199,29 @@ async function authenticate(
       })
       .catch(() => undefined);
     throw new HandshakeRefusal(code, `token authentication failed for user "${user}": ${reason}`);
+  }
+  // A token the clock tolerance admitted but whose session deadline has passed would open a
+  // session only to end it at once: refuse it at the door, where the client sees why.
+  const deadline = sessionDeadline(identity, options.sessionGraceMs ?? 0);
+  if (deadline && deadline.getTime() <= Date.now()) {
+    const reason = 'the token has expired';
+    await options.audit
+      .append('auth', {
+        outcome: 'refused',
+        client_addr: conn.clientAddr,
+        tls: conn.secure,
+        user,
+        database,
+        sqlstate: '28000',
+        reason,
+        subject: identity.subject,
+        expires_at: identity.expiresAt?.toISOString(),
+      })
+      .catch(() => undefined);
+    throw new HandshakeRefusal(
+      '28000',
+      `token authentication failed for user "${user}": ${reason}`,
+    );
   }
   // Hold further bytes in the socket until the session listens (after upstream login).
   socket.pause();

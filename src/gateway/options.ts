@@ -119,6 +119,11 @@ export interface GatewayOptions {
    */
   idleTimeoutMs?: number;
   /**
+   * How long a session may outlive its identity's expiry (`identity.session_grace`); at the
+   * deadline the statement in flight finishes, then the session ends with FATAL 28000. Default 0.
+   */
+  sessionGraceMs?: number;
+  /**
    * Offer SASL OAUTHBEARER (PostgreSQL 18 libpq) instead of the cleartext password on this
    * listener. The server picks the method before it knows the client, so a listener speaks one
    * route: clients without OAUTHBEARER support need a password listener. `issuer` is announced
@@ -129,6 +134,13 @@ export interface GatewayOptions {
   maxConnections?: number;
   /** At close, how long statements in flight may run before their sessions end; default 30 s. */
   shutdownGraceMs?: number;
+  /**
+   * `off` makes the gateway a plain relay once a client has logged in: bytes pass both ways as
+   * they arrive, with no statement analysis, policy, masking or statement audit (session start
+   * and end are still recorded). It exists to measure what enforcement costs against the same
+   * handshake and sockets (bench/pgbench.js); the configuration file cannot set it. Default `on`.
+   */
+  enforcement?: 'on' | 'off';
 }
 
 /** A running gateway. */

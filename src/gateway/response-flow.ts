@@ -5,6 +5,7 @@
  * kept. Messages the gateway does not change are returned as the bytes upstream sent.
  */
 import { maskCardNumbers, maskNotificationResponse } from '../masking/index.js';
+import type { ResultField } from '../masking/types.js';
 import {
   Backend,
   errorResponse,
@@ -15,6 +16,7 @@ import {
   parseRowDescription,
   type WireMessage,
 } from '../wire/index.js';
+import { withholdError } from './error-text.js';
 import { LimitExceeded, ResultError, withFormats, type StatementRun } from './results.js';
 import type { PreparedStatement, ProtocolState, Slot } from './state.js';
 
@@ -50,11 +52,26 @@ export class ResponseFlow {
   private skipping = false;
   /** Set from a statement passing its row or byte limit until the next ReadyForQuery. */
   private limited: Limited | null = null;
+  /** The last RowDescription parsed (see fieldsOf). */
+  private lastDescription: { bytes: Buffer; fields: ResultField[] } | null = null;
 
   constructor(
     private readonly state: ProtocolState,
     private readonly hooks: ResponseHooks = {},
   ) {}
+
+  /**
+   * Fields of a RowDescription body. A session mostly runs the same few statements, so the
+   * last description is kept (a copy of its bytes) and reused while the bytes are the same:
+   * comparing them costs less than parsing. Fields are never changed once parsed.
+   */
+  private fieldsOf(body: Buffer): ResultField[] {
+    const last = this.lastDescription;
+    if (last && last.bytes.equals(body)) return last.fields;
+    const fields = parseRowDescription(body);
+    this.lastDescription = { bytes: Buffer.from(body), fields };
+    return fields;
+  }
 
   /** True while a statement over its limit waits for its ReadyForQuery. */
   get limitPending(): boolean {
@@ -70,7 +87,7 @@ export class ResponseFlow {
       case Backend.CopyData: {
         const run = this.runOf(slot, msg);
         try {
-          return run.row(msg.raw);
+          return msg.type === Backend.DataRow ? run.row(msg.raw) : run.copyData(msg.raw);
         } catch (err) {
           if (err instanceof LimitExceeded) return this.limit(slot!, run, err);
           throw err;
@@ -110,15 +127,20 @@ export class ResponseFlow {
       case Backend.ReadyForQuery:
         return this.readyForQuery(msg);
       case Backend.CopyInResponse:
-      case Backend.CopyOutResponse:
         if (slot?.kind === 'execute') this.check(slot);
         return msg.raw;
+      case Backend.CopyOutResponse:
+        // COPY ... TO STDOUT: its CopyData is read by the format its statement names.
+        this.runOf(slot, msg).copyOut(msg.body, this.state.clientEncoding);
+        return msg.raw;
       case Backend.NoticeResponse:
-        return scrubbed(msg);
+        return scrubbed(withholdError(slot, msg));
       case Backend.ParameterStatus:
         this.parameterStatus(msg.body);
         return msg.raw;
       case Backend.CopyDone:
+        this.runOf(slot, msg).copyDone();
+        return msg.raw;
       case Backend.NotificationResponse:
         // Any statement can put a card number in a payload: pg_notify('ch', pan).
         return maskNotificationResponse(msg.raw);
@@ -165,7 +187,7 @@ export class ResponseFlow {
       sawError: false,
       completed: false,
       beyond: false,
-      harmless: run.statement?.facts.kind === 'select' && last,
+      harmless: readsOnly(run) && last,
     };
     const syncQueued = this.state.slots.some((s) => s !== slot && s.kind === 'sync');
     this.hooks.limitExceeded?.(slot.kind === 'execute' && !syncQueued);
@@ -202,7 +224,7 @@ export class ResponseFlow {
         this.parameterStatus(msg.body);
         return msg.raw;
       case Backend.NoticeResponse:
-        return scrubbed(msg);
+        return scrubbed(withholdError(limited.slot, msg));
       case Backend.NotificationResponse:
         return maskNotificationResponse(msg.raw);
       case Backend.DataRow:
@@ -225,8 +247,13 @@ export class ResponseFlow {
 
   /** PostgreSQL 18 reports search_path changes; later statements are analysed against them. */
   private parameterStatus(body: Buffer): void {
-    // Name and value, each NUL-terminated; only search_path matters here.
+    // Name and value, each NUL-terminated; search_path and client_encoding matter here.
     const end = body.indexOf(0);
+    if (end === 15 && body.toString('latin1', 0, end) === 'client_encoding') {
+      // COPY output is written in it (see CopyOutStream).
+      this.state.clientEncoding = body.toString('latin1', end + 1, body.indexOf(0, end + 1));
+      return;
+    }
     if (end !== 'search_path'.length || body.toString('latin1', 0, end) !== 'search_path') return;
     const value = body.toString('utf8', end + 1, body.indexOf(0, end + 1));
     this.state.searchPath = parseSearchPath(value, this.hooks.pathUser?.() ?? '');
@@ -249,7 +276,7 @@ export class ResponseFlow {
     if (slot?.kind !== 'query') throw unexpected(msg);
     const run = slot.runs[slot.index];
     if (!run) throw unexpected(msg);
-    if (run.scans) run.describe(parseRowDescription(msg.body));
+    if (run.scans) run.describe(this.fieldsOf(msg.body));
     return msg.raw;
   }
 
@@ -264,13 +291,13 @@ export class ResponseFlow {
     if (fieldsBody && slot.target === 'S') {
       const statement = this.state.committedStatements.get(slot.name);
       if (statement && (this.state.scanRows || masks(statement))) {
-        statement.fields = parseRowDescription(fieldsBody);
+        statement.fields = this.fieldsOf(fieldsBody);
       }
     } else if (fieldsBody) {
       const portal = this.state.committedPortals.get(slot.name);
       const wanted = slot.swallow || this.state.scanRows;
       if (portal && (wanted || (portal.statement && masks(portal.statement)))) {
-        portal.fields = parseRowDescription(fieldsBody);
+        portal.fields = this.fieldsOf(fieldsBody);
       }
     }
     return slot.swallow ? null : msg.raw;
@@ -296,6 +323,7 @@ export class ResponseFlow {
 
   private error(slot: Slot | undefined, msg: WireMessage): Buffer {
     if (!slot) return scrubbed(msg);
+    msg = withholdError(slot, msg); // client and audit: no error text from masked statements
     const fields = parseErrorFields(msg.body);
     // The audit keeps the message, never a card number PostgreSQL quoted in it.
     const error = { code: fields.C ?? '', message: maskCardNumbers(fields.M ?? '') };
@@ -334,7 +362,8 @@ export class ResponseFlow {
         '08P01',
       );
     }
-    if (slot.run.scans) {
+    // COPY has no RowDescription; its CopyOutResponse sets up its masking.
+    if (slot.run.scans && !slot.run.isCopy) {
       const fields =
         committed.fields ??
         (committed.statement?.fields &&
@@ -365,6 +394,14 @@ function scrubbed(msg: WireMessage): Buffer {
     }
   }
   return changed ? fieldsMessage(msg.type, fields) : msg.raw;
+}
+
+/** A SELECT, or a COPY ... TO that writes nothing (COPY (INSERT ... RETURNING) TO writes). */
+function readsOnly(run: StatementRun): boolean {
+  const facts = run.statement?.facts;
+  if (facts?.kind === 'select') return true;
+  if (facts?.copy?.direction !== 'to') return false;
+  return facts.tables.every((t) => t.operations.every((op) => op === 'read' || op === 'copy_to'));
 }
 
 function masks(statement: PreparedStatement): boolean {

@@ -6,12 +6,10 @@
 import { createHash, hash as oneShotHash, type Hash } from 'node:crypto';
 import { PgwardenError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { CopyOutStream, DEFAULT_COPY_OPTIONS, copyResultColumns } from '../masking/index.js';
 import type { MaskerFactory, ResultField, RowMasker } from '../masking/types.js';
 import type { OutputLineage } from '../sql/types.js';
 import type { DecidedStatement, StatementDecider } from './decisions.js';
-
-/** Type byte of CopyData. */
-const COPY_DATA = 0x64;
 
 /** SHA-256 of no rows, the digest of most results that return nothing. */
 const EMPTY_SHA256 = oneShotHash('sha256', Buffer.alloc(0), 'hex');
@@ -67,6 +65,8 @@ export class StatementRun {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private masker: RowMasker | null = null;
+  /** COPY ... TO STDOUT output, from its CopyOutResponse on. */
+  private copy: CopyOutStream | null = null;
   private fields: ResultField[] | null = null;
   private readonly started = performance.now();
   private finished = false;
@@ -106,17 +106,86 @@ export class StatementRun {
     }
   }
 
-  /** Passes one DataRow (or CopyData) message; returns the message to send. */
+  /** Passes one DataRow message; returns the message to send. */
   row(message: Buffer): Buffer {
     // Rows of a statement nobody decided (an empty analysis) never go out.
     if (!this.statement) throw new ResultError('rows of an undecided statement', '42501');
     if (this.scans) {
-      // COPY output has no RowDescription: the masker scans its CopyData as text.
-      if (!this.masker && message[0] === COPY_DATA && !this.needsMasking) this.describe([]);
       if (!this.masker) throw new ResultError('rows arrived before their description', '42501');
       if (this.masker.active) message = this.transform(this.masker, message);
     }
-    this.rows++;
+    this.count(message, 1);
+    return message;
+  }
+
+  /**
+   * COPY ... TO STDOUT starts (CopyOutResponse: int8 overall format, int16 column count, a
+   * format per column). Its rows come in the format the statement's options name; text and CSV
+   * both report format 0. `clientEncoding` is the session's, which the output is in unless the
+   * statement names an ENCODING.
+   */
+  copyOut(body: Buffer, clientEncoding = 'UTF8'): void {
+    if (!this.statement) throw new ResultError('rows of an undecided statement', '42501');
+    const binary = body[0] === 1;
+    const columns = body.readInt16BE(1);
+    const given = this.statement.facts.copyOptions;
+    if (!given && this.needsMasking) {
+      throw new ResultError('result cannot be masked: COPY options unknown', '42501');
+    }
+    const options = given ?? DEFAULT_COPY_OPTIONS;
+    if (binary !== (options.format === 'binary')) {
+      throw new ResultError('COPY output is not in the format its statement names', '08P01');
+    }
+    const factory = this.context.masker;
+    try {
+      let masker: RowMasker | null = null;
+      if (this.scans && factory) {
+        const result = copyResultColumns(columns, this.statement.facts.outputs, binary);
+        masker = factory({
+          ...result,
+          masks: this.statement.decision.mask,
+          columnName: () => undefined,
+        });
+      }
+      const encoding = options.encoding ?? clientEncoding;
+      this.copy = new CopyOutStream(options, columns, masker, encoding);
+    } catch (err) {
+      this.context.logger.warn({ err }, 'COPY masker could not be built');
+      throw new ResultError(`result cannot be masked: ${(err as Error).message}`, '42501');
+    }
+  }
+
+  /**
+   * Passes one CopyData message of COPY ... TO STDOUT; returns the CopyData to send, or null
+   * when the message only began a row (its rest is in a later message).
+   */
+  copyData(message: Buffer): Buffer | null {
+    if (!this.statement) throw new ResultError('rows of an undecided statement', '42501');
+    if (!this.copy) throw new ResultError('CopyData before CopyOutResponse', '08P01');
+    let chunk;
+    try {
+      chunk = this.copy.data(message);
+    } catch (err) {
+      // A row the stream cannot read is never passed on unmasked.
+      this.context.logger.warn({ err }, 'COPY row could not be masked');
+      throw new ResultError(`result cannot be masked: ${(err as Error).message}`, '42501');
+    }
+    if (chunk.message) this.count(chunk.message, chunk.rows);
+    return chunk.message;
+  }
+
+  /** CopyDone: the COPY data must not end inside a row. */
+  copyDone(): void {
+    try {
+      this.copy?.end();
+    } catch (err) {
+      throw new ResultError((err as Error).message, '08P01');
+    }
+  }
+
+  /** Counts and hashes what is sent; throws LimitExceeded past the decision's caps. */
+  private count(message: Buffer, rows: number): void {
+    this.rows += rows;
     this.bytes += message.length;
     this.pending.push(message);
     this.pendingBytes += message.length;
@@ -132,7 +201,6 @@ export class StatementRun {
         `byte limit of ${decision.byteLimit} exceeded (decision ${decision.id})`,
       );
     }
-    return message;
   }
 
   private transform(masker: RowMasker, message: Buffer): Buffer {
@@ -168,6 +236,11 @@ export class StatementRun {
     return oneShotHash('sha256', all, 'hex');
   }
 
+  /** Whether the statement is a COPY (its result has no RowDescription). */
+  get isCopy(): boolean {
+    return !!this.statement?.facts.copy;
+  }
+
   /** Whether a RowDescription has been seen for this run. */
   get described(): boolean {
     return this.fields !== null;
@@ -198,7 +271,7 @@ export class StatementRun {
         rows: this.rows,
         bytes: this.bytes,
         sha256: this.digest(),
-        masked: this.masker ? this.masker.stats() : null,
+        masked: this.copy ? this.copy.stats() : this.masker ? this.masker.stats() : null,
       })
       .catch((err: unknown) => logger.error({ err }, 'audit append failed'));
   }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { isPgwardenError } from '../errors.js';
+import { sessionDeadline } from '../identity/index.js';
 import type { Logger } from '../logger.js';
 import {
   authentication,
@@ -32,6 +33,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 
 /** Stop reading from the client while this many messages wait for a decision. */
 const MAX_QUEUED_MESSAGES = 4096;
+/** How often a session past its token's deadline checks whether its statement has finished. */
+const EXPIRY_DRAIN_CHECK_MS = 50;
 
 /** The client side of a session after the handshake. */
 export interface ClientConnection {
@@ -40,6 +43,12 @@ export interface ClientConnection {
   pending: WireMessage[];
   /** 3.2 clients get a 32-byte cancel key, 3.0 clients 4 bytes. */
   protocolMinor: number;
+}
+
+/** `first` extended to `end` (a byte offset in the memory both are views of). */
+function viewTo(first: Buffer, end: number): Buffer {
+  if (first.byteOffset + first.length === end) return first;
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** A relaying session. */
@@ -59,6 +68,8 @@ export class Session {
   /** The role assumed with SET ROLE at start; statements leaving it are refused. */
   assumedRole: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** The identity's deadline has passed; the session ends at the next statement boundary. */
+  private expired = false;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Time of the last message from the client. */
   private lastActive = Date.now();
@@ -102,6 +113,7 @@ export class Session {
     });
     this.state.ready(upstream.status);
     this.state.scanRows = !!options.masker;
+    this.state.clientEncoding = upstream.parameters.get('client_encoding') ?? 'UTF8';
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -133,6 +145,7 @@ export class Session {
     socket.write(backendKeyData(this.processId, this.secret));
     socket.write(readyForQuery(this.state.status));
     process.nextTick(() => socket.uncork());
+    if (this.options.enforcement === 'off') return this.relayBytes();
 
     socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     socket.on('error', (err) => this.logger.debug({ err }, 'client socket error'));
@@ -149,6 +162,36 @@ export class Session {
     this.watchExpiry();
     this.watchIdle();
     this.pump();
+  }
+
+  /**
+   * Enforcement off (GatewayOptions.enforcement): every byte after login passes as it arrives,
+   * with back-pressure both ways and no framing, as a measure of the relay alone.
+   */
+  private relayBytes(): void {
+    const client = this.client.socket;
+    const upstream = this.upstream.socket;
+    const early = [...this.client.pending.map((m) => m.raw), this.client.framer.drain()];
+    const late = [...this.upstream.pending.map((m) => m.raw), this.upstream.framer.drain()];
+    client.on('data', (chunk: Buffer) => {
+      this.lastActive = Date.now();
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!client.write(chunk)) upstream.pause();
+    });
+    client.on('drain', () => upstream.resume());
+    upstream.on('drain', () => client.resume());
+    client.on('error', (err) => this.logger.debug({ err }, 'client socket error'));
+    upstream.on('error', (err) => this.logger.debug({ err }, 'upstream error'));
+    client.on('close', () => this.onClientClosed());
+    upstream.on('close', () => this.onUpstreamClosed());
+    for (const bytes of early) if (bytes.length > 0) upstream.write(bytes);
+    for (const bytes of late) if (bytes.length > 0) client.write(bytes);
+    client.resume();
+    upstream.resume();
+    this.watchExpiry();
+    this.watchIdle();
   }
 
   /**
@@ -175,20 +218,45 @@ export class Session {
     this.idleTimer.unref();
   }
 
-  /** Ends the session when the identity's credential expires: it may not outlive its token. */
+  /**
+   * Ends the session when the identity's credential expires (plus the configured grace): it may
+   * not outlive its token. A statement in flight finishes first; nothing new starts after the
+   * deadline (see pump).
+   */
   private watchExpiry(): void {
-    const expiresAt = this.facts.identity.expiresAt;
-    if (!expiresAt) return;
+    const deadline = sessionDeadline(this.facts.identity, this.options.sessionGraceMs ?? 0);
+    if (!deadline) return;
     // setTimeout holds at most 2^31-1 ms; re-check in steps for long-lived credentials.
-    const wait = Math.min(expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
+    const wait = Math.min(deadline.getTime() - Date.now(), 2 ** 31 - 1);
     this.expiryTimer = setTimeout(
       () => {
-        if (Date.now() < expiresAt.getTime()) return this.watchExpiry();
-        this.fatal('28000', 'the identity token expired; reconnect with a fresh token', true);
+        if (Date.now() < deadline.getTime()) return this.watchExpiry();
+        this.expired = true;
+        this.endIfExpired();
       },
       Math.max(wait, 0),
     );
     this.expiryTimer.unref();
+  }
+
+  /** After the deadline: ends the session once no statement is in flight, else checks again. */
+  private endIfExpired(): boolean {
+    if (!this.expired || this.closed) return false;
+    if (!this.idle) {
+      clearTimeout(this.expiryTimer);
+      this.expiryTimer = setTimeout(() => this.endIfExpired(), EXPIRY_DRAIN_CHECK_MS);
+      this.expiryTimer.unref();
+      return false;
+    }
+    this.decider
+      .audit('session', {
+        event: 'token_expired',
+        expires_at: this.facts.identity.expiresAt?.toISOString(),
+        grace_ms: this.options.sessionGraceMs ?? 0,
+      })
+      .catch((err: unknown) => this.logger.error({ err }, 'audit append failed'));
+    this.fatal('28000', 'the identity token expired; reconnect with a fresh token');
+    return true;
   }
 
   /**
@@ -237,6 +305,8 @@ export class Session {
   private pump(): void {
     if (this.busy || this.closed) return;
     while (this.inboxHead < this.inbox.length) {
+      // Past the token's deadline nothing new starts: the session ends between statements.
+      if (this.expired && this.endIfExpired()) return;
       const msg = this.inbox[this.inboxHead++]!;
       let pending: void | Promise<void>;
       try {
@@ -302,27 +372,31 @@ export class Session {
 
   private relayUpstream(messages: WireMessage[]): void {
     const out: Buffer[] = [];
+    // Adjacent unchanged messages of one chunk go out as one view: no copy, one write. `run` is
+    // the first of them and `runEnd` where the last ends, in the chunk both are views of.
+    let run: Buffer | null = null;
+    let runEnd = 0;
     for (const msg of messages) {
       let send: Buffer | null;
       try {
         send = this.responses.handle(msg);
       } catch (err) {
+        if (run) out.push(viewTo(run, runEnd));
         if (out.length > 0) this.sendClient(out);
         if (err instanceof ResultError) return this.fatal(err.sqlstate, err.message, true);
         this.logger.error({ err }, 'response handling failed');
         return this.fatal('XX000', 'internal error in pgwarden while relaying a result', true);
       }
       if (!send) continue;
-      // Adjacent unchanged messages of one chunk go out as one view: no copy, one write.
-      const last = out[out.length - 1];
-      if (
-        last &&
-        last.buffer === send.buffer &&
-        last.byteOffset + last.length === send.byteOffset
-      ) {
-        out[out.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + send.length);
-      } else out.push(send);
+      if (run && run.buffer === send.buffer && runEnd === send.byteOffset) {
+        runEnd += send.length;
+        continue;
+      }
+      if (run) out.push(viewTo(run, runEnd));
+      run = send;
+      runEnd = send.byteOffset + send.length;
     }
+    if (run) out.push(viewTo(run, runEnd));
     if (out.length > 0) this.sendClient(out);
   }
 

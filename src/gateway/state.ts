@@ -72,6 +72,8 @@ export class ProtocolState {
   readonly slots: Slot[] = [];
   /** A masker is configured: fields of every result are kept so every row can be scanned. */
   scanRows = false;
+  /** The session's client_encoding as upstream reported it (COPY output is in it). */
+  clientEncoding = 'UTF8';
   /** Transaction status from the last ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed. */
   status: 'I' | 'T' | 'E' = 'I';
 

@@ -92,6 +92,17 @@ export async function verifyJwt(
 }
 
 async function verifySignatureAndClaims(token: string, entry: IssuerEntry): Promise<JWTPayload> {
+  const payload = await verifyWithJose(token, entry);
+  // jose checks `iat` only against a maximum token age; a token issued in the future is as
+  // suspect as one not valid yet, within the same clock tolerance.
+  const skew = entry.options.clockSkewSeconds;
+  if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + skew) {
+    throw authFailed('not_yet_valid', 'the token was issued in the future');
+  }
+  return payload;
+}
+
+async function verifyWithJose(token: string, entry: IssuerEntry): Promise<JWTPayload> {
   const { options: issuer } = entry;
   const rules: JWTVerifyOptions = {
     issuer: issuer.issuer,

@@ -7,6 +7,8 @@
 
 /** Type OIDs whose text and binary forms are the same UTF-8 bytes (text, char, json, xml...). */
 export const TEXT_LIKE = new Set([25, 1043, 1042, 19, 705, 18, 114, 142]);
+/** `unknown`: also the type the COPY masker gives values, whose real types COPY does not say. */
+export const UNKNOWN_OID = 705;
 // Type OIDs the backstop reads from binary (beyond the text-like ones).
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -40,10 +42,12 @@ export function valueText(
 
 /**
  * Floats print in exponent form (`4.111111111111111e+15`), which hides the digit run from the
- * detector: an integral float of 13 digits or more is read as its integer digits.
+ * detector: an integral float of 13 digits or more is read as its integer digits. A value of type
+ * `unknown` (a COPY value) that reads as such a float is taken as one too.
  */
 function floatText(typeOid: number, text: string): string {
-  if ((typeOid !== FLOAT8 && typeOid !== 700) || !/[eE]/.test(text)) return text;
+  const float = typeOid === FLOAT8 || typeOid === 700 || typeOid === UNKNOWN_OID;
+  if (!float || !/[eE]/.test(text)) return text;
   return integral(Number(text)) ?? text;
 }
 

@@ -5,7 +5,7 @@
  */
 import { PgwardenError } from '../errors.js';
 import type { MaskSpec } from '../policy/types.js';
-import { TEXT_LIKE, valueText } from './binary.js';
+import { TEXT_LIKE, UNKNOWN_OID, valueText } from './binary.js';
 import { maskCardNumbers, maskCardNumbersInJson } from './detect.js';
 import { REDACTED, resolveMethod, type MaskMethod, type MaskOptions } from './methods.js';
 import type { MaskerFactory, MaskStats, ResultField, RowMasker } from './types.js';
@@ -121,7 +121,8 @@ class DataRowMasker implements RowMasker {
   }
 
   transformRow(message: Buffer): Buffer {
-    if (message[0] !== DATA_ROW) return this.#copyData(message);
+    // COPY output reaches the masker as DataRows too, built by CopyOutStream (copy-masker.ts).
+    if (message[0] !== DATA_ROW) throw new PgwardenError('ERR_PROTOCOL', 'not a DataRow message');
     // DataRow: 'D', int32 length, int16 column count, then per column int32 length (-1 for
     // NULL) and the value's bytes. Replacements are collected first, then the new message is
     // written into one buffer: most rows change in a column or two.
@@ -158,27 +159,6 @@ class DataRowMasker implements RowMasker {
     }
     if (!changes) return message;
     return rewrite(message, changes, size);
-  }
-
-  /**
-   * CopyData ('d'): columns cannot be found in it reliably (text, CSV and binary COPY differ),
-   * so a result with masked columns is refused; otherwise the backstop reads it as text.
-   */
-  #copyData(message: Buffer): Buffer {
-    if (this.#masks) {
-      throw new PgwardenError('ERR_NOT_SUPPORTED', 'COPY output with masked columns');
-    }
-    if (!this.backstop || !mayHoldCardNumber(message, 5, message.length)) return message;
-    const text = message.toString('utf8', 5);
-    const masked = maskCardNumbers(text);
-    if (masked === text) return message;
-    this.#backstopHits++;
-    const body = Buffer.from(masked, 'utf8');
-    const out = Buffer.allocUnsafe(5 + body.length);
-    out[0] = message[0]!;
-    out.writeInt32BE(4 + body.length, 1);
-    body.copy(out, 5);
-    return out;
   }
 
   /** The new value of column `i` (null for SQL NULL), or undefined to keep it. */
@@ -222,15 +202,21 @@ function applyMethod(method: MaskMethod, field: ResultField, value: Buffer): Buf
   return null;
 }
 
-/** True for a float in text form with an exponent, which may be a card number in disguise. */
+/**
+ * True for a float in text form with an exponent, which may be a card number in disguise. COPY
+ * values are typed `unknown` and may be floats as well.
+ */
 function mayHoldFloat(typeOid: number, row: Buffer, start: number, end: number): boolean {
-  if (typeOid !== 701 && typeOid !== 700) return false;
+  if (typeOid !== 701 && typeOid !== 700 && typeOid !== UNKNOWN_OID) return false;
+  // A float's text starts with a digit or a minus sign (`unknown` values are mostly words).
+  const first = row[start];
+  if (first === undefined || !((first >= 48 && first <= 57) || first === 45)) return false;
   for (let i = start; i < end; i++) if (row[i] === 0x65) return true;
   return false;
 }
 
 /** Cheap byte scan: is there a run of 13 or more digits, allowing single spaces or dashes? */
-function mayHoldCardNumber(row: Buffer, start: number, end: number): boolean {
+export function mayHoldCardNumber(row: Buffer, start: number, end: number): boolean {
   let digits = 0;
   let separator = false;
   for (let i = start; i < end; i++) {

@@ -41,7 +41,7 @@ export interface PolicyInput {
     kind: string;
     command_tag: string;
     tables: Array<{ schema: string; name: string; operations: string[] }>;
-    columns: { read: string[]; written: string[]; filtered: string[] };
+    columns: { read: string[]; written: string[]; filtered: string[]; computed?: string[] };
     functions: string[];
     copy: null | {
       direction: string;

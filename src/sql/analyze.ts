@@ -46,6 +46,7 @@ function scrubNames(f: StatementFacts): void {
     read: f.columns.read.map(m),
     written: f.columns.written.map(m),
     filtered: f.columns.filtered.map(m),
+    computed: f.columns.computed.map(m),
   };
   f.functions = f.functions.map(m);
   f.outputs = f.outputs.map((o) => ({
@@ -90,17 +91,19 @@ function factsOf(
       read: [...ctx.out.read].sort(),
       written: [...ctx.out.written].sort(),
       filtered: [...ctx.out.filtered].sort(),
+      computed: [...ctx.out.computed].sort(),
     },
     functions: [...ctx.out.functions].sort(),
     copy: core.copy,
     where: core.where,
     limit: core.limit,
     outputs: core.outputs.map(toOutput),
-    copiesData: core.copiesData,
+    copiesData: core.copiesData || ctx.out.copies,
     text,
     fingerprint: statementFingerprint(text, stmt.text),
   };
   if (core.handle !== undefined) facts.handle = core.handle;
+  if (core.copyOptions) facts.copyOptions = core.copyOptions;
   scrubNames(facts);
   return facts;
 }

@@ -16,7 +16,7 @@ import type {
   UpdateStmt,
 } from 'libpg-query';
 import type { TableOperation } from './types.js';
-import { walkExpr } from './expr.js';
+import { choosesRows, walkExpr } from './expr.js';
 import { fromItem, rangeVarRel } from './from.js';
 import { as } from './nodes.js';
 import { addCtes, analyseQuery, newScope, targets } from './query.js';
@@ -83,6 +83,15 @@ function readsTables(ctx: Ctx, fn: (sub: Ctx) => void): boolean {
   return [...sub.out.tables.values()].some((t) => t.operations.includes('read'));
 }
 
+/**
+ * Whether a write copies rows from tables. A nested one (a writing CTE) tells the enclosing
+ * statement through the collector, so `WITH w AS (INSERT ... SELECT ...) SELECT ...` copies too.
+ */
+function copies(ctx: Ctx, copiesData: boolean): boolean {
+  ctx.out.copies ||= copiesData;
+  return copiesData;
+}
+
 function onConflict(clause: OnConflictClause, scope: Scope, rel: Rel, ctx: Ctx): void {
   walkExpr(clause.infer, scope, ctx, 'filter');
   if (clause.action !== 'ONCONFLICT_UPDATE' || !rel.schema || !rel.table) return;
@@ -97,13 +106,15 @@ function onConflict(clause: OnConflictClause, scope: Scope, rel: Rel, ctx: Ctx):
 /** INSERT: the source rows (VALUES or a query) flow into the written columns. */
 export function analyseInsert(s: InsertStmt, parent: Scope | null, ctx: Ctx): DmlResult {
   const scope = newScope(parent);
-  addCtes(s.withClause, scope, ctx, 'read');
+  // What the CTEs read flows into the written rows as much as what the query reads.
+  const fromCtes = readsTables(ctx, (sub) => addCtes(s.withClause, scope, sub, 'read'));
   const rel = rangeVarRel(s.relation ?? {}, scope, ctx, 'insert');
   const listed = (s.cols ?? []).map((c) => as<ResTarget>(c, 'ResTarget')?.name ?? '');
   let source: Col[] = [];
-  const copiesData = readsTables(ctx, (sub) => {
+  const fromQuery = readsTables(ctx, (sub) => {
     source = analyseQuery(s.selectStmt, scope, sub, 'read');
   });
+  const copiesData = fromCtes || fromQuery;
   const names = listed.length > 0 ? listed : (rel.columns ?? []).map((c) => c.name);
   const overlay = new Map<string, Lin>();
   names.forEach((name, i) => {
@@ -116,25 +127,26 @@ export function analyseInsert(s: InsertStmt, parent: Scope | null, ctx: Ctx): Dm
   if (s.onConflictClause) onConflict(s.onConflictClause, scope, rel, ctx);
   scope.rels.push(rel);
   scope.from.push({ rel });
-  return { outputs: returning(s.returningClause, scope, rel, ctx), where: false, copiesData };
+  const outputs = returning(s.returningClause, scope, rel, ctx);
+  return { outputs, where: false, copiesData: copies(ctx, copiesData) };
 }
 
 /** UPDATE: SET values see the old row; RETURNING sees the new one. */
 export function analyseUpdate(s: UpdateStmt, parent: Scope | null, ctx: Ctx): DmlResult {
   const scope = newScope(parent);
-  addCtes(s.withClause, scope, ctx, 'read');
   const rel = rangeVarRel(s.relation ?? {}, scope, ctx, 'update');
   scope.rels.push(rel);
   scope.from.push({ rel });
   let overlay = new Map<string, Lin>();
   const copiesData = readsTables(ctx, (sub) => {
+    addCtes(s.withClause, scope, sub, 'read');
     for (const item of s.fromClause ?? []) scope.from.push(fromItem(item, scope, sub, 'read'));
     overlay = setList(s.targetList, scope, rel, sub);
   });
-  walkExpr(s.whereClause, scope, ctx, 'filter');
+  const where = walkExpr(s.whereClause, scope, ctx, 'filter');
   rel.overlay = overlay;
   const outputs = returning(s.returningClause, scope, rel, ctx);
-  return { outputs, where: s.whereClause !== undefined, copiesData };
+  return { outputs, where: choosesRows(where), copiesData: copies(ctx, copiesData) };
 }
 
 /** DELETE: RETURNING hands back the deleted rows' values. */
@@ -145,9 +157,9 @@ export function analyseDelete(s: DeleteStmt, parent: Scope | null, ctx: Ctx): Dm
   scope.rels.push(rel);
   scope.from.push({ rel });
   for (const item of s.usingClause ?? []) scope.from.push(fromItem(item, scope, ctx, 'read'));
-  walkExpr(s.whereClause, scope, ctx, 'filter');
+  const where = walkExpr(s.whereClause, scope, ctx, 'filter');
   const outputs = returning(s.returningClause, scope, rel, ctx);
-  return { outputs, where: s.whereClause !== undefined, copiesData: false };
+  return { outputs, where: choosesRows(where), copiesData: false };
 }
 
 const MERGE_OPS: Record<string, TableOperation> = {
@@ -159,13 +171,13 @@ const MERGE_OPS: Record<string, TableOperation> = {
 /** MERGE: operations on the target follow its WHEN clauses. */
 export function analyseMerge(s: MergeStmt, parent: Scope | null, ctx: Ctx): DmlResult {
   const scope = newScope(parent);
-  addCtes(s.withClause, scope, ctx, 'read');
   const rel = rangeVarRel(s.relation ?? {}, scope, ctx, null);
   scope.rels.push(rel);
   scope.from.push({ rel });
   let copiesData = false;
   const overlay = new Map<string, Lin>();
   copiesData = readsTables(ctx, (sub) => {
+    addCtes(s.withClause, scope, sub, 'read');
     scope.from.push(fromItem(s.sourceRelation, scope, sub, 'read'));
     walkExpr(s.joinCondition, scope, sub, 'filter');
     for (const item of s.mergeWhenClauses ?? []) {
@@ -194,5 +206,5 @@ export function analyseMerge(s: MergeStmt, parent: Scope | null, ctx: Ctx): DmlR
   });
   rel.overlay = overlay;
   const outputs = returning(s.returningClause, scope, rel, ctx);
-  return { outputs, where: false, copiesData };
+  return { outputs, where: false, copiesData: copies(ctx, copiesData) };
 }

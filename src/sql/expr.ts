@@ -4,7 +4,7 @@
  * partitions), because a masked value can leak through any of them. Only subqueries narrow it:
  * what flows out of a subquery is its output columns, not everything it read.
  */
-import type { ColumnRef, FuncCall, Node, SubLink } from 'libpg-query';
+import type { A_Expr, CaseExpr, ColumnRef, FuncCall, Node, SubLink, TypeCast } from 'libpg-query';
 import { functionName } from './catalog.js';
 import { as, unwrap, type Body } from './nodes.js';
 import { analyseQuery } from './query.js';
@@ -34,6 +34,80 @@ const LEAVES = new Set([
   'SQLValueFunction',
   'SetToDefault',
 ]);
+
+/**
+ * Built-in functions that hand their arguments' values on without computing on them: they cannot
+ * fail on a value, act on it, or turn it into something else than a container of it. Their
+ * arguments stay pass-through (the output's lineage still carries them, and masking redacts it);
+ * every other function's arguments are computed on (`StatementFacts.columns.computed`).
+ */
+const PASS_THROUGH_FUNCTIONS = new Set([
+  'row_to_json',
+  'to_json',
+  'to_jsonb',
+  'array_to_json',
+  'json_build_object',
+  'jsonb_build_object',
+  'json_build_array',
+  'jsonb_build_array',
+  'concat',
+  'concat_ws',
+  'array_agg',
+  'string_agg',
+  'json_agg',
+  'jsonb_agg',
+  'unnest',
+  'first_value',
+  'last_value',
+  'lag',
+  'lead',
+  'nth_value',
+]);
+
+/**
+ * Built-in functions that run SQL given as text, or dump whole tables, schemas, databases or
+ * cursors: what they read cannot be seen in the statement, so their values' lineage is unknown.
+ */
+export const SQL_TEXT_FUNCTIONS = new Set([
+  'query_to_xml',
+  'query_to_xmlschema',
+  'query_to_xml_and_xmlschema',
+  'table_to_xml',
+  'table_to_xmlschema',
+  'table_to_xml_and_xmlschema',
+  'cursor_to_xml',
+  'cursor_to_xmlschema',
+  'schema_to_xml',
+  'schema_to_xmlschema',
+  'schema_to_xml_and_xmlschema',
+  'database_to_xml',
+  'database_to_xmlschema',
+  'database_to_xml_and_xmlschema',
+  'ts_stat',
+  'ts_rewrite',
+]);
+
+/** Casts that cannot fail and keep the value's text: to `text`, `varchar` and `char`. */
+const TEXT_TYPES = new Set(['text', 'varchar', 'bpchar']);
+
+/**
+ * True when a WHERE clause's value depends on the rows: it mentions a column of them. A constant
+ * condition (`WHERE true`, `WHERE 1 = 1`, `WHERE random() < 2`) does not choose rows.
+ */
+export function choosesRows(lin: Lin): boolean {
+  return lin.sources.size > 0 || lin.wholeRow.size > 0;
+}
+
+/** Runs `fn` with column references counting as computed on. */
+function computing<T>(ctx: Ctx, fn: () => T): T {
+  if (ctx.computing) return fn();
+  ctx.computing = true;
+  try {
+    return fn();
+  } finally {
+    ctx.computing = false;
+  }
+}
 
 /** The lineage of a named column of `rel`, or null when the relation is known not to have it. */
 export function findCol(rel: Rel, name: string): Lin | null {
@@ -154,26 +228,86 @@ function walkFuncCall(call: FuncCall, scope: Scope | null, ctx: Ctx, mode: Mode)
   const parts = (call.funcname ?? []).map((n) => as<{ sval?: string }>(n, 'String')?.sval ?? '');
   const name = functionName(ctx.catalog, ctx.searchPath, parts);
   ctx.out.functions.add(name);
+  // Without a catalog, an unqualified name is taken for a built-in (as `pgwarden analyze` does).
+  const builtin = name.startsWith('pg_catalog.') || (!ctx.catalog && !name.includes('.'));
+  const base = name.slice(name.lastIndexOf('.') + 1);
   const lin = emptyLin();
-  for (const part of [call.args, call.agg_order, call.agg_filter, call.over]) {
-    if (part !== undefined) mergeLin(lin, walkExpr(part, scope, ctx, mode));
-  }
+  const args = () => mergeLin(lin, walkExpr(call.args, scope, ctx, mode));
+  if (builtin && PASS_THROUGH_FUNCTIONS.has(base)) args();
+  else computing(ctx, args);
+  // Aggregate ORDER BY and FILTER and window clauses compare and choose values.
+  computing(ctx, () => {
+    for (const part of [call.agg_order, call.agg_filter, call.over]) {
+      if (part !== undefined) mergeLin(lin, walkExpr(part, scope, ctx, mode));
+    }
+  });
   lin.exact = false;
   // A function outside PostgreSQL's own catalog can read any table itself and return what it
   // found, whatever its arguments: its value's lineage is unknown, and masking fails closed.
-  // Without a catalog, an unqualified name is taken for a built-in (as `pgwarden analyze` does).
-  const builtin = name.startsWith('pg_catalog.') || (!ctx.catalog && !name.includes('.'));
-  if (!builtin) lin.unknown = true;
+  // So is that of a built-in that runs SQL given as text.
+  if (!builtin || SQL_TEXT_FUNCTIONS.has(base)) lin.unknown = true;
   return lin;
 }
 
 function walkSubLink(link: SubLink, scope: Scope | null, ctx: Ctx, mode: Mode): Lin {
-  const outputs = analyseQuery(link.subselect, scope, ctx, mode);
-  const lin =
-    link.subLinkType === 'EXPR_SUBLINK' && outputs.length === 1
-      ? cloneLin((outputs[0] as Col).lin)
-      : unionLin(outputs.map((o) => o.lin).concat(emptyLin()));
-  if (link.testexpr) mergeLin(lin, walkExpr(link.testexpr, scope, ctx, mode));
+  // A scalar or ARRAY subquery hands its value on; EXISTS, IN, ANY and ALL compare values.
+  const passes = link.subLinkType === 'EXPR_SUBLINK' || link.subLinkType === 'ARRAY_SUBLINK';
+  const walk = () => {
+    const outputs = analyseQuery(link.subselect, scope, ctx, mode);
+    const lin =
+      link.subLinkType === 'EXPR_SUBLINK' && outputs.length === 1
+        ? cloneLin((outputs[0] as Col).lin)
+        : unionLin(outputs.map((o) => o.lin).concat(emptyLin()));
+    if (link.testexpr) mergeLin(lin, walkExpr(link.testexpr, scope, ctx, mode));
+    return lin;
+  };
+  return passes ? walk() : computing(ctx, walk);
+}
+
+/** `CASE`: the value tested and the WHEN conditions are computed on, the results pass. */
+function walkCase(expr: CaseExpr, scope: Scope | null, ctx: Ctx, mode: Mode): Lin {
+  const lin = computing(ctx, () => walkExpr(expr.arg, scope, ctx, mode));
+  for (const item of expr.args ?? []) {
+    const when = as<{ expr?: Node; result?: Node }>(item, 'CaseWhen');
+    if (!when) continue;
+    mergeLin(
+      lin,
+      computing(ctx, () => walkExpr(when.expr, scope, ctx, mode)),
+    );
+    mergeLin(lin, walkExpr(when.result, scope, ctx, mode));
+  }
+  mergeLin(lin, walkExpr(expr.defresult, scope, ctx, mode));
+  return lin;
+}
+
+/** A cast to a text type keeps the value; any other cast parses it, and may fail on it. */
+function walkTypeCast(cast: TypeCast, scope: Scope | null, ctx: Ctx, mode: Mode): Lin {
+  const names = (cast.typeName?.names ?? []).map((n) => as<{ sval?: string }>(n, 'String')?.sval);
+  const type = names[names.length - 1] ?? '';
+  const toText = TEXT_TYPES.has(type) && !cast.typeName?.arrayBounds;
+  const walk = () => walkExpr(cast.arg, scope, ctx, mode);
+  const lin = toText ? walk() : computing(ctx, walk);
+  lin.exact = false;
+  return lin;
+}
+
+/** Operators compute, but for text concatenation (`||`), which cannot fail on its operands. */
+function walkAExpr(expr: A_Expr, body: Body, scope: Scope | null, ctx: Ctx, mode: Mode): Lin {
+  const op = (expr.name ?? []).map((n) => as<{ sval?: string }>(n, 'String')?.sval);
+  const concat = expr.kind === 'AEXPR_OP' && op[op.length - 1] === '||';
+  const walk = () => walkChildren(body, scope, ctx, mode);
+  return concat ? walk() : computing(ctx, walk);
+}
+
+/** Walks every field of a node: the value derives from all of them. */
+function walkChildren(body: Body, scope: Scope | null, ctx: Ctx, mode: Mode): Lin {
+  const lin = emptyLin();
+  for (const value of Object.values(body)) {
+    if (value !== null && typeof value === 'object') {
+      mergeLin(lin, walkExpr(value, scope, ctx, mode));
+    }
+  }
+  lin.exact = false;
   return lin;
 }
 
@@ -188,11 +322,16 @@ function walkIndirection(body: Body, scope: Scope | null, ctx: Ctx, mode: Mode):
     if (rel && !rel.columns?.some((c) => c.name === alias)) {
       const lin = findCol(rel, field) ?? unknownLin();
       ctx.out.use(lin, mode);
+      if (ctx.computing) ctx.out.compute(lin);
       return lin;
     }
   }
   const lin = walkExpr(body.arg, scope, ctx, mode);
-  mergeLin(lin, walkExpr(body.indirection, scope, ctx, mode));
+  // Subscripts (`a[i]`) compute on their index values.
+  mergeLin(
+    lin,
+    computing(ctx, () => walkExpr(body.indirection, scope, ctx, mode)),
+  );
   return lin;
 }
 
@@ -224,6 +363,7 @@ export function walkExpr(node: unknown, scope: Scope | null, ctx: Ctx, mode: Mod
     case 'ColumnRef': {
       const lin = resolveColumnRef((body as ColumnRef).fields ?? [], scope);
       ctx.out.use(lin, mode);
+      if (ctx.computing) ctx.out.compute(lin);
       return lin;
     }
     case 'FuncCall':
@@ -235,15 +375,20 @@ export function walkExpr(node: unknown, scope: Scope | null, ctx: Ctx, mode: Mod
       return walkExpr(body.arg, scope, ctx, mode);
     case 'A_Indirection':
       return walkIndirection(body, scope, ctx, mode);
-    default: {
-      const lin = emptyLin();
-      for (const value of Object.values(body)) {
-        if (value !== null && typeof value === 'object') {
-          mergeLin(lin, walkExpr(value, scope, ctx, mode));
-        }
-      }
-      lin.exact = false;
-      return lin;
-    }
+    case 'CaseExpr':
+      return walkCase(body as CaseExpr, scope, ctx, mode);
+    case 'TypeCast':
+      return walkTypeCast(body as TypeCast, scope, ctx, mode);
+    case 'A_Expr':
+      return walkAExpr(body as A_Expr, body, scope, ctx, mode);
+    // Containers of values: rows, arrays, COALESCE (which only tests for NULL).
+    case 'RowExpr':
+    case 'A_ArrayExpr':
+    case 'CoalesceExpr':
+    case 'NamedArgExpr':
+    case 'List':
+      return walkChildren(body, scope, ctx, mode);
+    default:
+      return computing(ctx, () => walkChildren(body, scope, ctx, mode));
   }
 }

@@ -15,7 +15,7 @@ import type {
   WithClause,
 } from 'libpg-query';
 import { analyseDelete, analyseInsert, analyseMerge, analyseUpdate } from './dml.js';
-import { findCol, relColumns, resolveColumnRef, walkExpr } from './expr.js';
+import { choosesRows, findCol, relColumns, resolveColumnRef, walkExpr } from './expr.js';
 import { figureName } from './names.js';
 import { fromItem, lockTables } from './from.js';
 import { as, constInt, listItems, strings, unwrap } from './nodes.js';
@@ -215,7 +215,8 @@ export function analyseSelect(s: SelectStmt, parent: Scope | null, ctx: Ctx, mod
   }
 
   for (const item of s.fromClause ?? []) scope.from.push(fromItem(item, scope, ctx, mode));
-  walkExpr(s.whereClause, scope, ctx, 'filter');
+  const where = walkExpr(s.whereClause, scope, ctx, 'filter');
+  if (parent === null) ctx.out.rowFilter = choosesRows(where);
   const outputs = targets(s.targetList, scope, ctx, mode);
 
   for (const g of s.groupClause ?? []) outputRef(g, outputs, scope, ctx);

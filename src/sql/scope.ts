@@ -105,6 +105,15 @@ export class Collector {
   readonly written = new Set<string>();
   readonly filtered = new Set<string>();
   readonly functions = new Set<string>();
+  /**
+   * Columns whose values go into a computation other than plain pass-through output (function
+   * and operator arguments, casts, conditions): a computation can fail, or act, on the value.
+   */
+  readonly computed = new Set<string>();
+  /** A nested write (a writing CTE, INSERT ... SELECT inside one) copies rows from tables. */
+  copies = false;
+  /** The top-level SELECT's WHERE clause mentions a column of its rows (see `choosesRows`). */
+  rowFilter = false;
 
   /** Records an operation on a table or view. */
   addTable(schema: string, name: string, op: TableOperation): void {
@@ -127,6 +136,12 @@ export class Collector {
     for (const t of lin.wholeRow) into.add(`${t}.*`);
   }
 
+  /** Records the columns a value derives from as computed on (whole rows as `schema.table.*`). */
+  compute(lin: Lin): void {
+    for (const s of lin.sources) this.computed.add(s);
+    for (const t of lin.wholeRow) this.computed.add(`${t}.*`);
+  }
+
   /**
    * Copies another collector's findings into this one: `all` as they are, `reads` with every
    * table operation turned into a read (a plan that does not run), `tables` only the tables, as
@@ -141,7 +156,9 @@ export class Collector {
     if (how === 'tables') return;
     for (const c of other.read) this.read.add(c);
     for (const c of other.filtered) this.filtered.add(c);
+    for (const c of other.computed) this.computed.add(c);
     if (how === 'all') for (const c of other.written) this.written.add(c);
+    if (how === 'all') this.copies ||= other.copies;
     for (const f of other.functions) this.functions.add(f);
   }
 }
@@ -153,4 +170,9 @@ export interface Ctx {
   out: Collector;
   /** Nesting depth of view expansion, to stop on views defined over themselves. */
   viewDepth: number;
+  /**
+   * True while walking inside a computation (a function or operator argument, a cast, a
+   * condition): column references met there are recorded as computed on.
+   */
+  computing?: boolean;
 }

@@ -14,7 +14,7 @@ import type {
   SelectStmt,
   ViewStmt,
 } from 'libpg-query';
-import type { CopyFact } from './types.js';
+import type { CopyFact, CopyOptions } from './types.js';
 import { PgwardenError } from '../errors.js';
 import { relColumns, walkExpr } from './expr.js';
 import { rangeVarRel } from './from.js';
@@ -37,6 +37,7 @@ export interface StatementCore {
   commandTag: string;
   outputs: Col[];
   copy: CopyFact | null;
+  copyOptions?: CopyOptions;
   where: boolean;
   limit: number | null;
   copiesData: boolean;
@@ -76,7 +77,7 @@ function topLimit(s: SelectStmt): number | null {
 function select(s: SelectStmt, ctx: Ctx): StatementCore {
   const outputs = analyseSelect(s, null, ctx, 'read');
   const facts = {
-    where: s.whereClause !== undefined,
+    where: s.whereClause !== undefined && ctx.out.rowFilter,
     limit: topLimit(s),
   };
   if (s.intoClause) {
@@ -141,7 +142,51 @@ function copy(s: CopyStmt, ctx: Ctx): StatementCore {
     }
   }
   const copiesData = !s.is_from && (target === 'file' || target === 'program');
-  return core('copy', 'COPY', { copy: fact, outputs: s.is_from ? [] : outputs, copiesData });
+  return core('copy', 'COPY', {
+    copy: fact,
+    outputs: s.is_from ? [] : outputs,
+    copiesData,
+    ...(s.is_from ? {} : { copyOptions: copyOptions(s.options) }),
+  });
+}
+
+/**
+ * COPY's output options as PostgreSQL reads them (ProcessCopyOptions): the old syntax
+ * (`CSV HEADER`, `DELIMITER ';'`) reaches here as the same options as `WITH (...)`. Options
+ * PostgreSQL would reject make the statement fail upstream before any row is sent.
+ */
+function copyOptions(options: Node[] | undefined): CopyOptions {
+  const given = new Map<string, DefElem>();
+  for (const o of options ?? []) {
+    const def = as<DefElem>(o, 'DefElem');
+    if (def?.defname) given.set(def.defname, def);
+  }
+  const text = (name: string): string | undefined => {
+    const arg = given.get(name)?.arg;
+    return arg === undefined ? undefined : str(arg);
+  };
+  const format = (text('format') ?? 'text').toLowerCase();
+  const csv = format === 'csv';
+  const quote = text('quote') ?? '"';
+  return {
+    format: csv ? 'csv' : format === 'binary' ? 'binary' : 'text',
+    delimiter: text('delimiter') ?? (csv ? ',' : '\t'),
+    null: text('null') ?? (csv ? '' : '\\N'),
+    header: given.has('header') && headerOn(given.get('header')!),
+    quote,
+    escape: text('escape') ?? quote,
+    encoding: text('encoding') ?? null,
+  };
+}
+
+/** HEADER as PostgreSQL reads it: no value, 1, true or on (any case) turn it on. */
+function headerOn(def: DefElem): boolean {
+  if (def.arg === undefined) return true;
+  const int = as<{ ival?: number }>(def.arg, 'Integer');
+  if (int) return int.ival === 1;
+  const bool = as<{ boolval?: boolean }>(def.arg, 'Boolean');
+  if (bool) return bool.boolval === true;
+  return ['true', 'on'].includes((str(def.arg) ?? '').toLowerCase());
 }
 
 function optionOn(options: Node[] | undefined, name: string): boolean {

@@ -36,6 +36,22 @@ export interface CopyFact {
 }
 
 /**
+ * How COPY writes its rows, from the statement's options with PostgreSQL's defaults filled in:
+ * what the gateway needs to find the columns of COPY ... TO STDOUT output and mask them.
+ * Delimiter, quote and escape are single characters; `null` is the NULL marker.
+ */
+export interface CopyOptions {
+  format: 'text' | 'csv' | 'binary';
+  delimiter: string;
+  null: string;
+  header: boolean;
+  quote: string;
+  escape: string;
+  /** The ENCODING option, or null when the output is in the session's client_encoding. */
+  encoding: string | null;
+}
+
+/**
  * Where an output column's values come from: the qualified source columns
  * (`schema.table.column`) it derives from, through any expression. `wholeRow` lists tables whose
  * entire row flows into the value (`row_to_json(c)`, `c::text`). `exact` is true when the column
@@ -58,11 +74,26 @@ export interface StatementFacts {
   /** The command tag PostgreSQL will answer with (`SELECT`, `INSERT`, ...). */
   commandTag: string;
   tables: TableFact[];
-  columns: { read: string[]; written: string[]; filtered: string[] };
+  /**
+   * `computed`: columns whose values go into a computation other than plain pass-through output
+   * (function and operator arguments, casts, conditions, window and aggregate ordering), as
+   * `schema.table.column`, a whole row as `schema.table.*`. Text casts, `||`, COALESCE, row and
+   * array constructors and a few built-ins that only wrap values (`concat`, `row_to_json`,
+   * `json_build_object`, `array_agg`, `string_agg`, `json_agg`, ...) pass values through.
+   */
+  columns: { read: string[]; written: string[]; filtered: string[]; computed: string[] };
   /** Functions called, schema-qualified where known (`pg_catalog.upper`). */
   functions: string[];
   copy: CopyFact | null;
-  /** True when the statement has a WHERE clause at its top level. */
+  /**
+   * The output options of COPY ... TO (not part of the policy input: the NULL marker is
+   * statement text). Absent for other statements.
+   */
+  copyOptions?: CopyOptions;
+  /**
+   * True when the statement has a WHERE clause at its top level that mentions a column of its
+   * rows; a constant condition (`WHERE true`, `WHERE 1 = 1`) counts as none.
+   */
   where: boolean;
   /** LIMIT as a constant, or null when absent or not constant. */
   limit: number | null;

@@ -16,7 +16,26 @@ export interface WireMessage {
   /** The whole message as received: type byte (if any), length and body. */
   raw: Buffer;
   /** The body after the length field (a view into `raw`). */
-  body: Buffer;
+  readonly body: Buffer;
+}
+
+/**
+ * A framed message whose body view is made when first read: most messages on the hot path
+ * (DataRow, CommandComplete, ReadyForQuery, Sync) are forwarded as `raw` and never read, and a
+ * Buffer view costs an allocation.
+ */
+class Frame implements WireMessage {
+  private view: Buffer | undefined;
+
+  constructor(
+    readonly type: number,
+    readonly raw: Buffer,
+    private readonly header: number,
+  ) {}
+
+  get body(): Buffer {
+    return (this.view ??= this.raw.subarray(this.header));
+  }
 }
 
 /** Default cap on one message: larger ones are refused with 08P01. */
@@ -87,8 +106,7 @@ export class MessageFramer {
       this.check(length);
       const total = length + header - 4;
       if (available < total) return this.keep(buf, offset, total);
-      const raw = buf.subarray(offset, offset + total);
-      out.push({ type, raw, body: raw.subarray(header) });
+      out.push(new Frame(type, buf.subarray(offset, offset + total), header));
       offset += total;
       count++;
     }

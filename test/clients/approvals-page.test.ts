@@ -93,36 +93,34 @@ describe('the approvals page', () => {
     await page.close();
   });
 
-  // Known broken: src/gateway/decisions.ts refuses every COPY whose decision carries masks, and
-  // the shipped policy masks card numbers for every identity but pci_admin, even for a COPY
-  // that does not read them; the refusal comes only after a person has approved the export.
-  it.fails(
-    'finishes an approved COPY export that reads no masked column (refused: COPY with masks)',
-    async () => {
-      const env = await demo.env('etl');
-      const held = run(
-        'psql',
-        ['-X', '-At', '-c', 'COPY (SELECT id, brand FROM cards ORDER BY id) TO STDOUT'],
-        env,
-      );
-      const token = await demo.token('approver');
-      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-      const id = await waitFor(async () => {
-        const res = await fetch(`${demo.info.http}/v1/approvals?status=pending`, { headers });
-        const body = (await res.json()) as { approvals: Array<{ id: string; text: string }> };
-        return body.approvals.find((a) => a.text.startsWith('COPY'))?.id;
-      });
-      const approved = await fetch(`${demo.info.http}/v1/approvals/${id}/approve`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ comment: 'export without card numbers' }),
-      });
-      expect(approved.status).toBe(200);
-      const out = await held;
-      expect(out.stderr).not.toMatch(/ERROR/);
-      expect(out.stdout.trim().split('\n')).toHaveLength(10);
-    },
-  );
+  // Regression: every COPY whose decision carried masks was refused, and only after a person had
+  // approved it; COPY output is now masked row by row.
+  it('finishes an approved COPY export with the card numbers masked', async () => {
+    const env = await demo.env('etl');
+    const held = run(
+      'psql',
+      ['-X', '-At', '-c', 'COPY (SELECT id, brand, pan FROM cards ORDER BY id) TO STDOUT'],
+      env,
+    );
+    const token = await demo.token('approver');
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const id = await waitFor(async () => {
+      const res = await fetch(`${demo.info.http}/v1/approvals?status=pending`, { headers });
+      const body = (await res.json()) as { approvals: Array<{ id: string; text: string }> };
+      return body.approvals.find((a) => a.text.startsWith('COPY'))?.id;
+    });
+    const approved = await fetch(`${demo.info.http}/v1/approvals/${id}/approve`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ comment: 'export with card numbers masked' }),
+    });
+    expect(approved.status).toBe(200);
+    const out = await held;
+    expect(out.stderr).not.toMatch(/ERROR/);
+    const lines = out.stdout.trim().split('\n');
+    expect(lines).toHaveLength(10);
+    for (const line of lines) expect(line).toMatch(/^\d+\t\w+\t\*+\d{4}$/);
+  });
 
   it('shows the reason when the token is not an approver', async () => {
     const page = await browser.newPage();

@@ -127,6 +127,9 @@ describe('the README tour', () => {
 
     const waited = await shell.run('wait $BACKGROUND');
     expect(waited.code, await readFile(heldLog, 'utf8')).toBe(0);
+    // The export is a COPY (psql's \copy), masked row by row by the gateway.
+    expect(held).toMatch(/\\copy \(SELECT .*\) TO cards\.csv/);
+    expect(await readFile(heldLog, 'utf8')).toMatch(/^COPY 10$/m);
     const exported = await shell.run(result);
     expect(exported.code).toBe(0);
     const lines = exported.output.trim().split('\n');

@@ -55,22 +55,19 @@ describe('SIGTERM', () => {
 
   // Found by this suite: Gateway.close() ended every session at once with 57P01 instead of
   // waiting up to listen.shutdown_grace for the statement in flight.
-  it(
-    'lets a statement in flight finish before exiting (regression: sessions were cut at once)',
-    async () => {
-      demo = await startDemoProcess();
-      const slow = run(
-        'psql',
-        ['-X', '-At', '-c', 'SELECT pg_sleep(2), brand FROM cards WHERE id = 1'],
-        await demo.env('etl'),
-      );
-      // Let the statement reach PostgreSQL before the signal.
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      const exited = terminate(demo);
-      const out = await slow;
-      expect(out.stderr).toBe('');
-      expect(out.stdout.trim()).toBe('|visa');
-      expect(await exited).toBe(0);
-    },
-  );
+  it('lets a statement in flight finish before exiting (regression: sessions were cut at once)', async () => {
+    demo = await startDemoProcess();
+    const slow = run(
+      'psql',
+      ['-X', '-At', '-c', 'SELECT pg_sleep(2), brand FROM cards WHERE id = 1'],
+      await demo.env('etl'),
+    );
+    // Let the statement reach PostgreSQL before the signal.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const exited = terminate(demo);
+    const out = await slow;
+    expect(out.stderr).toBe('');
+    expect(out.stdout.trim()).toBe('|visa');
+    expect(await exited).toBe(0);
+  });
 });

@@ -123,13 +123,13 @@ describe('gateway with the real analyzer, masker and audit trail', () => {
     }
   });
 
-  it('refuses by facts: COPY PROGRAM, DELETE without WHERE, masked COPY', async () => {
+  it('refuses by facts: COPY PROGRAM, DELETE without WHERE, masked binary COPY', async () => {
     const client = await gw.connect(database);
     try {
       for (const sql of [
         "COPY cards TO PROGRAM 'cat > /dev/null'",
         'DELETE FROM cards',
-        'COPY cards TO STDOUT',
+        'COPY cards TO STDOUT (FORMAT binary)',
       ]) {
         const err = await client.query(sql).catch((e: unknown) => e);
         expect((err as pg.DatabaseError).code, sql).toBe('42501');

@@ -12,6 +12,7 @@ import { testVerifier } from '../support/gateway-fixtures.js';
 import { RawClient, errorFields } from '../support/gateway-raw.js';
 import { createDatabase } from '../support/pg.js';
 import type { AuthContext } from '../../src/identity/types.js';
+import type { GatewayOptions } from '../../src/gateway/index.js';
 
 let gw: TestGateway;
 let database: string;
@@ -151,6 +152,43 @@ describe('client protocol handling', () => {
     }
   });
 
+  it('lets the statement in flight at the deadline finish, then ends the session', async () => {
+    const expiring = await startTestGateway({
+      verifier: expiringVerifier(600),
+      sessionGraceMs: 300,
+    });
+    try {
+      const client = await expiring.connect(database);
+      const ended = new Promise<Error>((resolve) => client.on('error', resolve));
+      // Still running at exp + grace (900 ms): it completes, and nothing after it starts.
+      const started = Date.now();
+      const slow = await client.query('SELECT pg_sleep(1.5), 1 AS one');
+      expect(slow.rows[0].one).toBe(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+      const err = await ended;
+      expect((err as pg.DatabaseError).code).toBe('28000');
+      expect(err.message).toMatch(/expired/);
+      await expect(client.query('SELECT 2')).rejects.toThrow();
+      const event = expiring.audit.of('session').find((r) => r.event === 'token_expired');
+      expect(event).toMatchObject({ grace_ms: 300 });
+    } finally {
+      await expiring.close();
+    }
+  });
+
+  it('refuses at the door a token whose session deadline has already passed', async () => {
+    const expired = await startTestGateway({ verifier: expiringVerifier(-30_000) });
+    try {
+      await expect(expired.connect(database)).rejects.toMatchObject({
+        code: '28000',
+        message: expect.stringMatching(/the token has expired/),
+      });
+      expect(expired.audit.of('auth').at(-1)).toMatchObject({ outcome: 'refused' });
+    } finally {
+      await expired.close();
+    }
+  });
+
   it('refuses replication connections', async () => {
     const raw = await RawClient.connect(gw.gateway.address.port);
     raw.write(startupMessage({ user: 'raw', database, replication: 'database' }));
@@ -224,3 +262,19 @@ describe('client protocol handling', () => {
     }
   });
 });
+
+/** A verifier whose identities expire `inMs` from the moment they log in. */
+function expiringVerifier(inMs: number): GatewayOptions['verifier'] {
+  return {
+    async verify() {
+      return {
+        subject: 'short-lived',
+        issuer: 'https://test.invalid',
+        groups: [],
+        claims: {},
+        kind: 'oidc',
+        expiresAt: new Date(Date.now() + inMs),
+      };
+    },
+  };
+}

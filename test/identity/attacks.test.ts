@@ -99,6 +99,16 @@ describe('JWT attacks', () => {
     await refused(token, { code: 'ERR_AUTH_FAILED', reason: 'not_yet_valid' });
   });
 
+  it('refuses a token issued in the future, beyond the clock skew only', async () => {
+    const token = await idp.token({}, { issuedAt: 86_400 });
+    const error = await refused(token, { code: 'ERR_AUTH_FAILED', reason: 'not_yet_valid' });
+    expect(error.message).toMatch(/issued in the future/);
+    // 30 s ahead is inside the default 60 s skew.
+    await expect(
+      verifier.verify(await idp.token({}, { issuedAt: 30 }), context),
+    ).resolves.toBeDefined();
+  });
+
   it('refuses a token signed by another key under the real kid', async () => {
     const { privateKey } = await attackerKey;
     const token = await new SignJWT(validClaims())

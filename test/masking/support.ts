@@ -96,6 +96,8 @@ export interface ProbeResult {
   errors: string[];
   rows: unknown[];
   leaked: string[];
+  /** Every byte the gateway sent on the probe's connection. */
+  sent: Buffer;
 }
 
 /** One step of a probe: SQL text, or a query config for the extended protocol. */
@@ -132,7 +134,13 @@ export async function probe(
     }
   });
   client.on('error', () => undefined);
-  const result: ProbeResult = { outcome: 'rows', errors: [], rows: [], leaked: [] };
+  const result: ProbeResult = {
+    outcome: 'rows',
+    errors: [],
+    rows: [],
+    leaked: [],
+    sent: Buffer.alloc(0),
+  };
   try {
     await client.connect();
     for (const step of steps) {
@@ -152,7 +160,8 @@ export async function probe(
   } finally {
     await client.end().catch(() => undefined);
   }
-  result.leaked = leaks(Buffer.concat(captured[index] ?? []));
+  result.sent = Buffer.concat(captured[index] ?? []);
+  result.leaked = leaks(result.sent);
   return result;
 }
 

@@ -27,6 +27,7 @@ describe('pgwarden analyze', () => {
       read: ['public.cards.pan'],
       written: [],
       filtered: ['public.cards.id'],
+      computed: ['public.cards.id'],
     });
   });
 

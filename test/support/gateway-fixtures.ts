@@ -120,7 +120,7 @@ function facts(text: string): StatementFacts {
     kind: keyword,
     commandTag: keyword === 'discard' ? text.trim().toUpperCase() : keyword.toUpperCase(),
     tables,
-    columns: { read: [], written: [], filtered: [] },
+    columns: { read: [], written: [], filtered: [], computed: [] },
     // Words followed by a parenthesis, taken as catalog functions.
     functions: [...text.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)]
       .map((m) => `pg_catalog.${m[1]!.toLowerCase()}`)

@@ -36,6 +36,8 @@ export interface TokenOptions {
   expiresIn?: number;
   /** `nbf` offset in seconds (e.g. 600 for a token not valid for ten minutes). */
   notBefore?: number;
+  /** Seconds from now of `iat` (default -5). */
+  issuedAt?: number;
   issuer?: string;
   /** Override the header's `kid` (e.g. a key id the JWKS does not have). */
   kid?: string;
@@ -180,7 +182,7 @@ export async function startIdp(options: { alg?: string; port?: number } = {}): P
         .setProtectedHeader({ alg, kid: opts.kid ?? current.kid, typ: 'JWT' })
         .setIssuer(opts.issuer ?? idp.issuer)
         .setAudience(opts.audience ?? IDP_AUDIENCE)
-        .setIssuedAt(now - 5)
+        .setIssuedAt(now + (opts.issuedAt ?? -5))
         .setExpirationTime(now + (opts.expiresIn ?? 300));
       if (opts.notBefore !== undefined) jwt.setNotBefore(now + opts.notBefore);
       return jwt.sign(current.privateKey);

@@ -28,7 +28,9 @@ export interface DemoIdp {
 export async function startDemoIdp(keyFile: string, port: number): Promise<DemoIdp> {
   const privateJwk = await loadOrCreateKey(keyFile);
   const privateKey = await importJWK(privateJwk, 'ES256');
-  const { d: _secret, ...publicJwk } = privateJwk;
+  // The public half: the JWK without its private member.
+  const publicJwk = { ...privateJwk };
+  delete publicJwk.d;
   const jwks = { keys: [{ ...publicJwk, use: 'sig', alg: 'ES256' }] };
 
   let issuer = '';
