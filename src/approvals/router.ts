@@ -7,7 +7,9 @@ import { Router, type Response } from 'express';
 import { isPgwardenError } from '../errors.js';
 import type { AuthedRequest } from '../http/server.js';
 import { approvalsPage } from './page.js';
+import type { Identity } from '../identity/types.js';
 import type { ApprovalService } from './service.js';
+import type { ApprovalRecord } from './store.js';
 
 /** Builds the router for an approvals service. */
 export function approvalsRouter(service: ApprovalService): Router {
@@ -17,14 +19,17 @@ export function approvalsRouter(service: ApprovalService): Router {
     res.type('html').send(approvalsPage());
   });
 
-  router.get('/v1/approvals', async (req, res) => {
+  // A request, and the grant it opened, are visible to the person who asked and to the groups
+  // that may decide it; other token holders see neither the statement nor who asked.
+  router.get('/v1/approvals', async (req: AuthedRequest, res) => {
     const status = typeof req.query.status === 'string' ? req.query.status : undefined;
-    res.json({ approvals: await service.list(status) });
+    const all = await service.list(status);
+    res.json({ approvals: all.filter((r) => mayView(r, req.identity!)) });
   });
 
-  router.get('/v1/approvals/:id', async (req, res) => {
-    const record = await service.get(req.params.id);
-    if (record) res.json(record);
+  router.get('/v1/approvals/:id', async (req: AuthedRequest, res) => {
+    const record = await service.get(String(req.params.id));
+    if (record && mayView(record, req.identity!)) res.json(record);
     else res.status(404).json({ error: `no approval request ${req.params.id}` });
   });
 
@@ -39,14 +44,25 @@ export function approvalsRouter(service: ApprovalService): Router {
     });
   }
 
-  router.get('/v1/grants', async (_req, res) => {
-    res.json({ grants: await service.grants() });
+  router.get('/v1/grants', async (req: AuthedRequest, res) => {
+    const visible = [];
+    for (const grant of await service.grants()) {
+      const request = await service.get(grant.request_id);
+      if (request && mayView(request, req.identity!)) visible.push(grant);
+    }
+    res.json({ grants: visible });
   });
 
   router.delete('/v1/grants/:id', async (req: AuthedRequest, res) => {
-    const revoked = await service.revokeGrant(String(req.params.id), req.identity!.subject);
-    if (revoked) res.json({ revoked: req.params.id });
-    else res.status(404).json({ error: `no live grant ${req.params.id}` });
+    const id = String(req.params.id);
+    const grant = (await service.grants()).find((g) => g.id === id);
+    const request = grant && (await service.get(grant.request_id));
+    if (!request || !mayView(request, req.identity!)) {
+      res.status(404).json({ error: `no live grant ${id}` });
+      return;
+    }
+    await service.revokeGrant(id, req.identity!.subject);
+    res.json({ revoked: id });
   });
 
   return router;
@@ -60,4 +76,11 @@ function refuse(res: Response, err: unknown): void {
       ? 409
       : 403;
   res.status(status).json({ error: err.message });
+}
+
+/** The requester, or a member of a group that may decide the request. */
+function mayView(record: ApprovalRecord, who: Identity): boolean {
+  return (
+    who.subject === record.requester.subject || who.groups.some((g) => record.approvers.includes(g))
+  );
 }

@@ -109,6 +109,27 @@ describe('approvals API', () => {
     expect((await call('GET', '/v1/approvals/a-nope', approver)).status).toBe(404);
   });
 
+  it('shows a request and its grant only to the requester and the deciding groups', async () => {
+    const ticket = await approvals.hold({ ...held(), fingerprint: 'fp-private' });
+    const outsider = await tokenFor('eve', ['etl']);
+    const requester = await tokenFor('ci-job', ['etl']);
+    const listed = await call('GET', '/v1/approvals', outsider);
+    expect(JSON.stringify(listed.body)).not.toContain(ticket.id);
+    expect((await call('GET', `/v1/approvals/${ticket.id}`, outsider)).status).toBe(404);
+    expect((await call('GET', `/v1/approvals/${ticket.id}`, requester)).status).toBe(200);
+    expect(JSON.stringify((await call('GET', '/v1/approvals', requester)).body)).toContain(
+      ticket.id,
+    );
+    // The grant of the approved request from the test before: invisible, and not revocable.
+    const grants = (await call('GET', '/v1/grants', outsider)).body.grants as unknown[];
+    expect(grants).toEqual([]);
+    const approver = await tokenFor('alice', ['approvers']);
+    const all = (await call('GET', '/v1/grants', approver)).body.grants as Array<{ id: string }>;
+    expect(all).toHaveLength(1);
+    expect((await call('DELETE', `/v1/grants/${all[0]!.id}`, outsider)).status).toBe(404);
+    ticket.cancel();
+  });
+
   it('lists and revokes the grant an approval opened', async () => {
     const approver = await tokenFor('alice', ['approvers']);
     const { body } = await call('GET', '/v1/grants', approver);
