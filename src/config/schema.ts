@@ -39,6 +39,15 @@ export function configSchema(baseDir: string) {
           message: 'required (cert_file and key_file) unless allow_plaintext_loopback is true',
         });
       }
+      // Without TLS only loopback clients may log in; a listener on another address would refuse
+      // every client that can reach it.
+      if (config.listen.tls === undefined && !isLoopbackHost(config.listen.host)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listen', 'host'],
+          message: `${config.listen.host} is not a loopback address, so listen.tls is required`,
+        });
+      }
       if (config.http.enabled && config.http.port !== 0 && config.listen.port !== 0) {
         const sameHost = config.http.host === config.listen.host;
         if (sameHost && config.http.port === config.listen.port) {

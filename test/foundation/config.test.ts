@@ -175,6 +175,17 @@ identity:
     ]);
   });
 
+  it('needs TLS for a listener on a non-loopback address', () => {
+    const file = (host: string) =>
+      `upstream: { user: g }\nlisten: { host: '${host}', allow_plaintext_loopback: true }\n`;
+    expect(problemsOf(file('0.0.0.0'))).toEqual([
+      'listen.host: 0.0.0.0 is not a loopback address, so listen.tls is required',
+    ]);
+    for (const loopback of ['127.0.0.1', '::1', 'localhost']) {
+      expect(parseConfig(file(loopback), '/etc/pgwarden/t.yaml').listen.host).toBe(loopback);
+    }
+  });
+
   it('checks URL schemes and bundle, store and sink shapes', () => {
     const problems = problemsOf(`${MINIMAL}
 policy:
