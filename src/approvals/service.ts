@@ -74,6 +74,7 @@ export class ApprovalService implements ApprovalBroker {
       this.#emit('grant_used', { grant_id: grant.id, request_id: grant.request_id }, request);
       return {
         id: grant.request_id,
+        grant: grant.id,
         url: this.#url(grant.request_id),
         outcome: Promise.resolve({ status: 'approved', approvals: grant.approvals }),
         cancel: () => {},

@@ -82,7 +82,8 @@ function collect(r: AuditRecord, c: Collected): void {
       }
     }
   } else if (r.kind === 'auth' || (r.kind === 'session' && r.event === 'auth_failed')) {
-    const failed = r.outcome === 'failure' || r.outcome === 'denied' || r.ok === false;
+    const failed =
+      r.outcome === 'failure' || r.outcome === 'locked' || r.outcome === 'denied' || r.ok === false;
     if (failed) c.authFailures.push([r.time, subject, r.client_addr, r.reason ?? r.error]);
   } else if (r.kind === 'approval') {
     c.approvals.push([r.time, r.event, subject, r.approver ?? r.approvers, r.request, r.comment]);

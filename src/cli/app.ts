@@ -68,6 +68,7 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
     checkpointSeconds: config.audit.checkpoint_seconds,
     checkpointSink: config.audit.checkpoint_sink,
     batchMs: config.audit.batch_interval,
+    worker: config.audit.worker,
     signingKey: await loadOrCreateSigningKey(
       config.audit.signing_key_file ?? path.join(config.state_dir, 'audit-signing-key.json'),
     ),
@@ -101,8 +102,12 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
     // Module events name their own fields; those the trail keeps for itself (seq, time, kind,
     // hash, ...) are renamed with an `event_` prefix rather than refused.
     const record = (kind: AuditKind) => (event: object) => {
+      // Audit fields are snake_case whatever the emitter's style (`clientAddr` -> `client_addr`).
       const fields = Object.fromEntries(
-        Object.entries(event).map(([k, v]) => [RESERVED_FIELDS.has(k) ? `event_${k}` : k, v]),
+        Object.entries(event).map(([k, v]) => {
+          const name = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+          return [RESERVED_FIELDS.has(name) ? `event_${name}` : name, v];
+        }),
       );
       audit.append(kind, fields).catch((err: unknown) => {
         log.error({ err: String(err) }, `audit ${kind} event could not be written`);

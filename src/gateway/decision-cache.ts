@@ -49,7 +49,7 @@ export interface CacheEntry extends CacheContext {
 
 /**
  * Whether a decided statement may be reused for texts with other compared values. Refusals,
- * approvals and anything whose facts could hold a literal (LIMIT, COPY, named cursors or
+ * approvals (asked or given) and anything whose facts could hold a literal (LIMIT, COPY, named cursors or
  * prepared statements, settings) are always decided afresh.
  */
 export function cacheable(statement: ExecutableStatement): boolean {
@@ -57,6 +57,9 @@ export function cacheable(statement: ExecutableStatement): boolean {
   return (
     decision.allow &&
     !decision.approval &&
+    // A decision made with approvals in its input answers for that one statement only; the next
+    // one of the same shape asks again (or finds a grant).
+    !statement.approved &&
     CACHEABLE_KINDS.has(facts.kind) &&
     facts.limit === null &&
     facts.copy === null &&

@@ -28,6 +28,8 @@ export interface DecidedStatement {
   decision: DecisionResult;
   decider: Decider;
   inTransaction: boolean;
+  /** Allowed only after people approved it: this one statement, never a pattern to reuse. */
+  approved?: boolean;
 }
 
 /** The outcome for a whole query string: all statements allowed, or the first refusal. */
@@ -215,7 +217,8 @@ export class StatementDecider {
     if (!decision.allow) return refusalFor(decision);
     const unmaskable = this.unmaskable(facts, decision);
     if (unmaskable) return unmaskable;
-    return { id: statementId, facts, decision, decider, inTransaction };
+    const approved = input.approval !== null;
+    return { id: statementId, facts, decision, decider, inTransaction, approved };
   }
 
   /** A refusal when the decision masks columns the gateway cannot mask for this statement. */
@@ -297,12 +300,21 @@ export class StatementDecider {
       return { code: '42501', message: `approval request failed (decision ${decision.id})` };
     }
     this.notify(
-      noticeResponse({
-        severity: 'NOTICE',
-        code: '00000',
-        message: `statement held for approval: request ${ticket.id}`,
-        detail: `${request.reason}. Approve or deny at ${ticket.url}`,
-      }),
+      noticeResponse(
+        ticket.grant
+          ? {
+              severity: 'NOTICE',
+              code: '00000',
+              message: `statement runs under grant ${ticket.grant}, opened by request ${ticket.id}`,
+              detail: `${request.reason}. The grant was approved at ${ticket.url}`,
+            }
+          : {
+              severity: 'NOTICE',
+              code: '00000',
+              message: `statement held for approval: request ${ticket.id}`,
+              detail: `${request.reason}. Approve or deny at ${ticket.url}`,
+            },
+      ),
     );
     // A CancelRequest while held ends the wait like a cancelled query (57014).
     const cancelled = new Promise<'cancelled'>(

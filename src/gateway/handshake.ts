@@ -185,19 +185,22 @@ async function authenticate(
         : isPgwardenError(err, 'ERR_AUTH_FAILED')
           ? '28P01'
           : '28000';
-    // Refusals are audited too (repeated failures are what an auditor looks for); best effort,
-    // since the client is refused either way.
-    await options.audit
-      .append('auth', {
-        outcome: 'refused',
-        client_addr: conn.clientAddr,
-        tls: conn.secure,
-        user,
-        database,
-        sqlstate: code,
-        reason: (err as { reason?: unknown }).reason ?? reason,
-      })
-      .catch(() => undefined);
+    // Refusals are audited too (repeated failures are what an auditor looks for), by the
+    // verifier when it has an audit hook, else here; best effort, since the client is refused
+    // either way.
+    if (!options.verifier.audits) {
+      await options.audit
+        .append('auth', {
+          outcome: 'failure',
+          client_addr: conn.clientAddr,
+          tls: conn.secure,
+          user,
+          database,
+          sqlstate: code,
+          reason: (err as { reason?: unknown }).reason ?? reason,
+        })
+        .catch(() => undefined);
+    }
     throw new HandshakeRefusal(code, `token authentication failed for user "${user}": ${reason}`);
   }
   // A token the clock tolerance admitted but whose session deadline has passed would open a
@@ -207,7 +210,7 @@ async function authenticate(
     const reason = 'the token has expired';
     await options.audit
       .append('auth', {
-        outcome: 'refused',
+        outcome: 'failure',
         client_addr: conn.clientAddr,
         tls: conn.secure,
         user,

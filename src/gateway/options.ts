@@ -24,6 +24,8 @@ export interface ApprovalTicket {
   url: string;
   /** Settles once a person decides or the request expires. */
   outcome: Promise<ApprovalOutcome>;
+  /** Set when a live grant answered at once: its id (`id` is then the request that opened it). */
+  grant?: string;
   /** Withdraws the request: its client cancelled the statement or went away. */
   cancel?(): void;
 }

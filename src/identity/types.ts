@@ -31,4 +31,9 @@ export interface AuthContext {
  */
 export interface IdentityVerifier {
   verify(credential: string, context: AuthContext): Promise<Identity>;
+  /**
+   * True when the verifier reports every attempt, accepted or refused, to the audit trail itself
+   * (an `onEvent` hook), so the gateway does not record the refusal a second time.
+   */
+  readonly audits?: boolean;
 }

@@ -193,6 +193,7 @@ export function createVerifier(options: VerifierOptions): ClosableVerifier {
 
   return {
     verify,
+    audits: options.onEvent !== undefined,
     close() {
       for (const entry of issuers.values()) entry.keys.close();
     },

@@ -52,7 +52,7 @@ async function approveWhenPending(approvals: ApprovalService, comment: string): 
 }
 
 describe('approvals through the gateway', () => {
-  async function setup(askAgain: boolean) {
+  async function setup(askAgain: boolean, grantTtl?: string) {
     const events: ApprovalEvent[] = [];
     const approvals = await ApprovalService.start({
       store: memoryStore(),
@@ -62,7 +62,10 @@ describe('approvals through the gateway', () => {
     });
     const decider = functionDecider((input) =>
       input.statement.kind === 'insert' && (askAgain || input.approval === null)
-        ? { approval: { reason: 'data fix', approvers: ['dba'] }, reasons: ['needs a DBA'] }
+        ? {
+            approval: { reason: 'data fix', approvers: ['dba'], grant_ttl: grantTtl },
+            reasons: ['needs a DBA'],
+          }
         : {},
     );
     const audit = new MemoryAudit();
@@ -88,6 +91,44 @@ describe('approvals through the gateway', () => {
       ]);
       expect(events.map((e) => e.event)).toEqual(['requested', 'approved']);
       expect(events[0]!.session_id).toBe(events[1]!.session_id);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('holds the same statement again right after an approval (no reuse of the decision)', async () => {
+    const { approvals, client, events } = await setup(false);
+    try {
+      for (const comment of ['first', 'second']) {
+        await Promise.all([
+          client.query('INSERT INTO notes VALUES (4)'),
+          approveWhenPending(approvals, comment),
+        ]);
+      }
+      expect(events.map((e) => e.event)).toEqual([
+        'requested',
+        'approved',
+        'requested',
+        'approved',
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('runs a statement a grant covers at once, and says so', async () => {
+    const { approvals, client, events } = await setup(false, '1h');
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    try {
+      await Promise.all([
+        client.query('INSERT INTO notes VALUES (3)'),
+        approveWhenPending(approvals, 'for the hour'),
+      ]);
+      expect(notices[0]).toMatch(/^statement held for approval: request /);
+      await client.query('INSERT INTO notes VALUES (3)');
+      expect(notices[1]).toMatch(/^statement runs under grant g-\S+, opened by request /);
+      expect(events.map((e) => e.event)).toEqual(['requested', 'approved', 'grant_used']);
     } finally {
       await client.end();
     }

@@ -104,6 +104,14 @@ describe('startPgwarden', () => {
     } finally {
       await client.end();
     }
+    const forged = new pg.Client({
+      host: '127.0.0.1',
+      port: app.gateway.address.port,
+      user: 'etl',
+      password: token.slice(0, -4) + 'AAAA',
+      database,
+    });
+    await expect(forged.connect()).rejects.toMatchObject({ code: '28P01' });
     await app.engine.shadowIdle();
     closed = true;
     await app.close();
@@ -123,6 +131,13 @@ describe('startPgwarden', () => {
     expect(records).toContainEqual(
       expect.objectContaining({ kind: 'bundle', event: 'failed', slot: 'active' }),
     );
+    // One record per attempt, accepted or refused, in the trail's snake_case.
+    const auth = records.filter((r) => r.kind === 'auth') as Array<Record<string, unknown>>;
+    expect(auth.map((r) => r.outcome)).toEqual(['success', 'failure']);
+    for (const r of auth) {
+      expect(r).toMatchObject({ client_addr: '127.0.0.1', subject: 'etl-job' });
+      expect(r).not.toHaveProperty('clientAddr');
+    }
     expect(logged).toContain('pgwarden started');
     expect(JSON.stringify(records)).not.toContain(token);
     expect(logged).not.toContain(token);

@@ -40,7 +40,7 @@ describe('client protocol handling', () => {
     expect((err as pg.DatabaseError).code).toBe('28P01');
     expect((err as Error).message).not.toContain('SECRET');
     const refused = gw.audit.of('auth').at(-1);
-    expect(refused).toMatchObject({ outcome: 'refused', sqlstate: '28P01', user: 'ci' });
+    expect(refused).toMatchObject({ outcome: 'failure', sqlstate: '28P01', user: 'ci' });
     expect(JSON.stringify(refused)).not.toContain('SECRET');
   });
 
@@ -183,7 +183,7 @@ describe('client protocol handling', () => {
         code: '28000',
         message: expect.stringMatching(/the token has expired/),
       });
-      expect(expired.audit.of('auth').at(-1)).toMatchObject({ outcome: 'refused' });
+      expect(expired.audit.of('auth').at(-1)).toMatchObject({ outcome: 'failure' });
     } finally {
       await expired.close();
     }
