@@ -68,7 +68,10 @@ export class ApprovalService implements ApprovalBroker {
   /** Registers a held statement, or answers at once from a live grant. */
   async hold(request: HoldRequest): Promise<ApprovalTicket & { cancel(): void }> {
     const grant = (await this.grants()).find(
-      (g) => g.subject === request.subject && g.fingerprint === request.fingerprint,
+      (g) =>
+        g.subject === request.subject &&
+        (g.issuer ?? '') === (request.issuer ?? '') &&
+        g.fingerprint === request.fingerprint,
     );
     if (grant) {
       this.#emit('grant_used', { grant_id: grant.id, request_id: grant.request_id }, request);
@@ -90,7 +93,7 @@ export class ApprovalService implements ApprovalBroker {
       status: 'pending',
       created_at: new Date(now).toISOString(),
       expires_at: new Date(now + waitMs).toISOString(),
-      requester: { subject: request.subject, groups: request.groups },
+      requester: { subject: request.subject, groups: request.groups, issuer: request.issuer },
       instance: this.options.instance,
       session_id: request.sessionId,
       statement_id: request.statementId,
@@ -241,6 +244,7 @@ export class ApprovalService implements ApprovalBroker {
     await this.#store.putGrant({
       id: 'g-' + randomUUID(),
       subject: record.requester.subject,
+      issuer: record.requester.issuer,
       fingerprint: record.fingerprint,
       request_id: record.id,
       created_at: new Date(now).toISOString(),

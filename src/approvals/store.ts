@@ -23,7 +23,7 @@ export interface ApprovalRecord {
   status: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'abandoned';
   created_at: string;
   expires_at: string;
-  requester: { subject: string; groups: string[] };
+  requester: { subject: string; groups: string[]; issuer?: string };
   /** Gateway instance holding the statement. */
   instance: string;
   session_id: string;
@@ -45,6 +45,8 @@ export interface ApprovalRecord {
 export interface GrantRecord {
   id: string;
   subject: string;
+  /** The requester's issuer: the same subject name from another issuer is someone else. */
+  issuer?: string;
   fingerprint: string;
   request_id: string;
   created_at: string;

@@ -289,6 +289,7 @@ export class StatementDecider {
         sessionId: this.session.id,
         statementId,
         subject: input.identity.subject,
+        issuer: input.identity.issuer,
         groups: input.identity.groups,
         database: this.session.database,
         text: facts.text,

@@ -38,6 +38,8 @@ export interface HoldRequest {
   sessionId: string;
   statementId: string;
   subject: string;
+  /** Issuer of the requester's identity: a grant is bound to issuer and subject together. */
+  issuer?: string;
   groups: string[];
   database: string;
   /** The statement text as policy saw it (card-number-like literals masked). */

@@ -115,6 +115,13 @@ describe('approval service', () => {
     await first.outcome;
     const again = await approvals.hold(held({ grant_ttl: '1h' }));
     expect((await again.outcome).status).toBe('approved');
+    // The same subject name from another issuer is another identity: no grant for it.
+    const stranger = await approvals.hold({
+      ...held({ grant_ttl: '1h' }),
+      issuer: 'https://other',
+    });
+    expect((await approvals.get(stranger.id))!.status).toBe('pending');
+    stranger.cancel();
     const [grant] = await approvals.grants();
     expect(await approvals.revokeGrant(grant!.id, 'alice')).toBe(true);
     const third = await approvals.hold(held());
