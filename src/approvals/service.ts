@@ -71,7 +71,8 @@ export class ApprovalService implements ApprovalBroker {
       (g) =>
         g.subject === request.subject &&
         (g.issuer ?? '') === (request.issuer ?? '') &&
-        g.fingerprint === request.fingerprint,
+        g.fingerprint === request.fingerprint &&
+        g.text === maskCardNumbers(request.text),
     );
     if (grant) {
       this.#emit('grant_used', { grant_id: grant.id, request_id: grant.request_id }, request);
@@ -245,6 +246,7 @@ export class ApprovalService implements ApprovalBroker {
       id: 'g-' + randomUUID(),
       subject: record.requester.subject,
       issuer: record.requester.issuer,
+      text: record.text,
       fingerprint: record.fingerprint,
       request_id: record.id,
       created_at: new Date(now).toISOString(),

@@ -47,6 +47,11 @@ export interface GrantRecord {
   subject: string;
   /** The requester's issuer: the same subject name from another issuer is someone else. */
   issuer?: string;
+  /**
+   * The approved statement's text (card-number-like literals masked): a grant covers that
+   * statement exactly, not others of its shape with other constants (LIMIT 1001 is not LIMIT 10^8).
+   */
+  text?: string;
   fingerprint: string;
   request_id: string;
   created_at: string;

@@ -115,6 +115,13 @@ describe('approval service', () => {
     await first.outcome;
     const again = await approvals.hold(held({ grant_ttl: '1h' }));
     expect((await again.outcome).status).toBe('approved');
+    // Other constants in the same shape are another statement: no grant for it.
+    const bigger = await approvals.hold({
+      ...held({ grant_ttl: '1h' }),
+      text: "SELECT * FROM cards WHERE pan = '4111111111111111' LIMIT 99999999",
+    });
+    expect((await approvals.get(bigger.id))!.status).toBe('pending');
+    bigger.cancel();
     // The same subject name from another issuer is another identity: no grant for it.
     const stranger = await approvals.hold({
       ...held({ grant_ttl: '1h' }),
