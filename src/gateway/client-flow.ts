@@ -103,10 +103,18 @@ function changesPath(facts: StatementFacts): boolean {
   );
 }
 
-/** True for the statements that change search_path by their kind alone (not set_config). */
+/**
+ * Settings later statements depend on: search_path (which tables names mean) and client_encoding
+ * (which bytes a masked COPY row is made of). PostgreSQL reports a change only just before its
+ * next ReadyForQuery, so statements after one in the same query string or pipeline would be
+ * analysed, or masked, under the old value.
+ */
+const DEPENDED_ON_SETTINGS = new Set(['search_path', 'client_encoding']);
+
+/** True for the statements that change such a setting by their kind alone (not set_config). */
 function setsPath(facts: StatementFacts): boolean {
   if (facts.kind === 'set' || facts.kind === 'reset') {
-    return facts.handle === undefined || facts.handle === 'search_path';
+    return facts.handle === undefined || DEPENDED_ON_SETTINGS.has(facts.handle);
   }
   return facts.commandTag === 'DISCARD ALL';
 }
@@ -296,8 +304,8 @@ export class ClientFlow {
     return {
       code: '0A000',
       message:
-        'statement refused: search_path changed earlier in this pipeline; send Sync before ' +
-        'statements that depend on it',
+        'statement refused: search_path or client_encoding changed earlier in this pipeline; ' +
+        'send Sync before statements that depend on it',
     };
   }
 
@@ -340,8 +348,8 @@ export class ClientFlow {
       return {
         code: '0A000',
         message:
-          'statement refused: a change of search_path must be the last statement of its ' +
-          'query string',
+          'statement refused: a change of search_path or client_encoding must be the last ' +
+          'statement of its query string',
       };
     }
     if (this.host.assumedRole && facts.some(leavesRole)) {

@@ -187,6 +187,25 @@ describe('COPY TO STDOUT with masked columns', () => {
     }
   });
 
+  it('refuses a client_encoding change followed by more statements in one query string', async () => {
+    // PostgreSQL reports the new encoding only before ReadyForQuery: the COPY after it would be
+    // read in the old one, and a field could shift into an unmasked column.
+    const client = await gw.connect(database);
+    try {
+      const err = await client
+        .query("SET client_encoding = 'SJIS'; COPY (SELECT id, pan FROM cards) TO STDOUT")
+        .catch((e: unknown) => e as pg.DatabaseError);
+      expect((err as pg.DatabaseError).code).toBe('0A000');
+      expect((err as Error).message).toMatch(/client_encoding must be the last statement/);
+      const names = await client
+        .query("SET NAMES 'SJIS'; SELECT 1")
+        .catch((e: unknown) => e as pg.DatabaseError);
+      expect((names as pg.DatabaseError).code).toBe('0A000');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  });
+
   it('masks COPY run through the extended protocol', async () => {
     const raw = await RawClient.connect(gw.gateway.address.port);
     try {
