@@ -234,6 +234,17 @@ export class StatementDecider {
           `(decision ${decision.id})`,
       };
     }
+    const copy = facts.copyOptions;
+    if (copy && copy.null !== (copy.format === 'csv' ? '' : '\\N')) {
+      // A NULL marker of the client's choosing can equal a value ('4111...'): the output could
+      // not tell that value from a NULL, so a masked column would answer "equal to the guess".
+      return {
+        code: '42501',
+        message:
+          'statement refused: COPY with a NULL marker of its own cannot be masked; leave NULL ' +
+          `at its default (decision ${decision.id})`,
+      };
+    }
     if (!this.options.masker) {
       return {
         code: '42501',
