@@ -47,6 +47,8 @@ export interface DemoInfo {
   http: string;
   audit_dir: string;
   audit_jwks_file: string;
+  /** The second copy of the audit checkpoints (`verify --checkpoints`). */
+  audit_checkpoints_file: string;
   issuer: string;
   identities: Record<string, { token_file: string; subject: string; groups: string[] }>;
   bundle: { file: string; revision: string; hash: string };
@@ -77,6 +79,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const dirs = { secrets: path.join(state, 'secrets'), tokens: path.join(state, 'tokens') };
   await mkdir(dirs.secrets, { recursive: true, mode: 0o700 });
   await mkdir(dirs.tokens, { recursive: true, mode: 0o700 });
+  await mkdir(path.join(state, 'checkpoints'), { recursive: true });
   const { secrets, fresh } = await loadSecrets(path.join(dirs.secrets, 'secrets.json'));
   // New secrets mean a new state folder: a data folder left from an earlier one would hold
   // another password.
@@ -181,7 +184,13 @@ function demoConfig(args: {
     },
     policy: { bundle: { file: args.bundleFile } },
     masking: { hmac_key_file: args.hmacFile },
-    audit: { dir: path.join(state, 'audit'), durability: options.auditDurability ?? 'strict' },
+    audit: {
+      dir: path.join(state, 'audit'),
+      durability: options.auditDurability ?? 'strict',
+      // A second copy of every checkpoint, as a deployment keeps on other storage: with it,
+      // `audit verify --checkpoints` detects a trail whose newest records were cut.
+      checkpoint_sink: path.join(state, 'checkpoints', 'checkpoints.jsonl'),
+    },
     approvals: { path: path.join(state, 'approvals.json') },
     http: { host: '127.0.0.1', port: options.httpPort, admin_groups: ['dba'] },
     logging: { level: 'info' },
@@ -216,6 +225,7 @@ async function writeDemoInfo(
     http: `http://127.0.0.1:${httpPort(pgwarden) ?? options.httpPort}`,
     audit_dir: path.join(state, 'audit'),
     audit_jwks_file: path.join(state, 'audit', 'jwks.json'),
+    audit_checkpoints_file: path.join(state, 'checkpoints', 'checkpoints.jsonl'),
     issuer: idp.issuer,
     identities,
     bundle: { file: bundleFile, revision: stamp?.revision ?? '', hash: stamp?.hash ?? '' },
