@@ -57,10 +57,15 @@ function collect(r: AuditRecord, c: Collected): void {
     const outcome = recordOutcome(r) ?? 'unknown';
     const counts = c.subjects.get(subject) ?? { allow: 0, deny: 0, approval: 0, masked: 0 };
     counts[outcome] = (counts[outcome] ?? 0) + 1;
-    const mask = d.mask as Record<string, unknown> | undefined;
-    if (mask && Object.keys(mask).length > 0) {
+    // The decision masks every column the identity may not see; the report names those of the
+    // tables this statement reads.
+    const read = Array.isArray(r.tables) ? new Set(r.tables.map(String)) : null;
+    const masked = Object.keys((d.mask as Record<string, unknown> | undefined) ?? {}).filter(
+      (column) => !read || read.has(column.slice(0, column.lastIndexOf('.'))),
+    );
+    if (masked.length > 0) {
       counts.masked = (counts.masked ?? 0) + 1;
-      c.masked.push([r.time, subject, r.text, Object.keys(mask).join(', '), recordDecisionId(r)]);
+      c.masked.push([r.time, subject, r.text, masked.join(', '), recordDecisionId(r)]);
     }
     c.subjects.set(subject, counts);
     if (outcome === 'deny') {

@@ -244,3 +244,28 @@ describe('evidence report', () => {
     expect(await readFile(out, 'utf8')).toMatch(/^<!doctype html>/);
   });
 });
+
+describe('evidence report: masked columns', () => {
+  it('names the masked columns of the tables a statement reads, not every masked column', async () => {
+    const dir = join(root, 'masked-columns');
+    const trail = await openAuditTrail({ dir, durability: 'strict', instance: 'gw' });
+    const mask = { 'public.cards.pan': 'pan_last4', 'public.holders.email': 'email_domain' };
+    await trail.append('decision', {
+      ...decision('repo:acme/etl', 'SELECT id, pan FROM cards', true),
+      tables: ['public.cards'],
+      mask,
+    });
+    await trail.append('decision', {
+      ...decision('repo:acme/etl', 'SELECT name FROM merchants', true),
+      tables: ['public.merchants'],
+      mask,
+    });
+    await trail.close();
+    const html = await buildEvidenceReport(dir, { since: new Date(Date.now() - 3600_000) });
+    const section = html.slice(html.indexOf('id="masked"'), html.indexOf('id="denied"'));
+    expect(section).toContain('public.cards.pan');
+    expect(section).not.toContain('public.holders.email');
+    // A read of a table with nothing masked is not a read of cardholder data.
+    expect(section).not.toContain('SELECT name FROM merchants');
+  });
+});
