@@ -68,7 +68,6 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
     checkpointSeconds: config.audit.checkpoint_seconds,
     checkpointSink: config.audit.checkpoint_sink,
     batchMs: config.audit.batch_interval,
-    worker: config.audit.worker,
     signingKey: await loadOrCreateSigningKey(
       config.audit.signing_key_file ?? path.join(config.state_dir, 'audit-signing-key.json'),
     ),
