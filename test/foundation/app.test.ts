@@ -132,7 +132,9 @@ describe('startPgwarden', () => {
       expect.objectContaining({ kind: 'bundle', event: 'failed', slot: 'active' }),
     );
     // One record per attempt, accepted or refused, in the trail's snake_case.
-    const auth = records.filter((r) => r.kind === 'auth') as Array<Record<string, unknown>>;
+    const auth = records.filter((r) => r.kind === 'auth' && r.database === database) as Array<
+      Record<string, unknown>
+    >;
     expect(auth.map((r) => r.outcome)).toEqual(['success', 'failure']);
     for (const r of auth) {
       expect(r).toMatchObject({ client_addr: '127.0.0.1', subject: 'etl-job' });
