@@ -165,6 +165,18 @@ async function authenticate(
     ? await bearerToken(socket, reader, options.oauthBearer)
     : await passwordToken(socket, reader);
   if (token === '') throw new HandshakeRefusal('28P01', 'empty token');
+  // Best effort: the client is refused whether or not the record is written.
+  const auditRefusal = (fields: Record<string, unknown>) =>
+    options.audit
+      .append('auth', {
+        outcome: 'failure',
+        client_addr: conn.clientAddr,
+        tls: conn.secure,
+        user,
+        database,
+        ...fields,
+      })
+      .catch(() => undefined);
   let identity: Identity;
   try {
     identity = await options.verifier.verify(token, {
@@ -186,20 +198,12 @@ async function authenticate(
           ? '28P01'
           : '28000';
     // Refusals are audited too (repeated failures are what an auditor looks for), by the
-    // verifier when it has an audit hook, else here; best effort, since the client is refused
-    // either way.
+    // verifier when it has an audit hook, else here.
     if (!options.verifier.audits) {
-      await options.audit
-        .append('auth', {
-          outcome: 'failure',
-          client_addr: conn.clientAddr,
-          tls: conn.secure,
-          user,
-          database,
-          sqlstate: code,
-          reason: (err as { reason?: unknown }).reason ?? reason,
-        })
-        .catch(() => undefined);
+      await auditRefusal({
+        sqlstate: code,
+        reason: (err as { reason?: unknown }).reason ?? reason,
+      });
     }
     throw new HandshakeRefusal(code, `token authentication failed for user "${user}": ${reason}`);
   }
@@ -208,19 +212,12 @@ async function authenticate(
   const deadline = sessionDeadline(identity, options.sessionGraceMs ?? 0);
   if (deadline && deadline.getTime() <= Date.now()) {
     const reason = 'the token has expired';
-    await options.audit
-      .append('auth', {
-        outcome: 'failure',
-        client_addr: conn.clientAddr,
-        tls: conn.secure,
-        user,
-        database,
-        sqlstate: '28000',
-        reason,
-        subject: identity.subject,
-        expires_at: identity.expiresAt?.toISOString(),
-      })
-      .catch(() => undefined);
+    await auditRefusal({
+      sqlstate: '28000',
+      reason,
+      subject: identity.subject,
+      expires_at: identity.expiresAt?.toISOString(),
+    });
     throw new HandshakeRefusal(
       '28000',
       `token authentication failed for user "${user}": ${reason}`,

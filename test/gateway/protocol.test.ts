@@ -126,20 +126,7 @@ describe('client protocol handling', () => {
   });
 
   it('ends a session when the identity token expires', async () => {
-    const expiring = await startTestGateway({
-      verifier: {
-        async verify() {
-          return {
-            subject: 'short-lived',
-            issuer: 'https://test.invalid',
-            groups: [],
-            claims: {},
-            kind: 'oidc',
-            expiresAt: new Date(Date.now() + 400),
-          };
-        },
-      },
-    });
+    const expiring = await startTestGateway({ verifier: expiringVerifier(400) });
     try {
       const client = await expiring.connect(database);
       const ended = new Promise<Error>((resolve) => client.on('error', resolve));
