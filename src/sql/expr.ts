@@ -87,7 +87,11 @@ export const SQL_TEXT_FUNCTIONS = new Set([
   'ts_rewrite',
 ]);
 
-/** Casts that cannot fail and keep the value's text: to `text`, `varchar` and `char`. */
+/**
+ * Casts that cannot fail and keep the value's text: to `text`, `varchar` and `bpchar` without a
+ * length. A length (`varchar(6)`, and `char`, which means `char(1)`) truncates: a prefix of a
+ * value is a computation on it.
+ */
 const TEXT_TYPES = new Set(['text', 'varchar', 'bpchar']);
 
 /**
@@ -99,7 +103,7 @@ export function choosesRows(lin: Lin): boolean {
 }
 
 /** Runs `fn` with column references counting as computed on. */
-function computing<T>(ctx: Ctx, fn: () => T): T {
+export function computing<T>(ctx: Ctx, fn: () => T): T {
   if (ctx.computing) return fn();
   ctx.computing = true;
   try {
@@ -284,7 +288,8 @@ function walkCase(expr: CaseExpr, scope: Scope | null, ctx: Ctx, mode: Mode): Li
 function walkTypeCast(cast: TypeCast, scope: Scope | null, ctx: Ctx, mode: Mode): Lin {
   const names = (cast.typeName?.names ?? []).map((n) => as<{ sval?: string }>(n, 'String')?.sval);
   const type = names[names.length - 1] ?? '';
-  const toText = TEXT_TYPES.has(type) && !cast.typeName?.arrayBounds;
+  const toText =
+    TEXT_TYPES.has(type) && !cast.typeName?.arrayBounds && !cast.typeName?.typmods?.length;
   const walk = () => walkExpr(cast.arg, scope, ctx, mode);
   const lin = toText ? walk() : computing(ctx, walk);
   lin.exact = false;

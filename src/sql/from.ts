@@ -14,7 +14,7 @@ import type {
 } from 'libpg-query';
 import type { TableOperation } from './types.js';
 import { relationSchema, type CatalogRelation, type CatalogSnapshot } from './catalog.js';
-import { resolveColumnRef, walkExpr } from './expr.js';
+import { computing, resolveColumnRef, walkExpr } from './expr.js';
 import { figureName } from './names.js';
 import { as, listItems, strings, unwrap } from './nodes.js';
 import { parseStatements } from './parse.js';
@@ -240,8 +240,10 @@ export function fromItem(node: unknown, scope: Scope, ctx: Ctx, mode: Mode): Fro
       rel = functionRel(body as RangeFunction, scope, ctx, mode);
       break;
     default: {
-      // XMLTABLE, JSON_TABLE and the like: every column derives from the document expression.
-      const lin = walkExpr(body ?? null, scope, ctx, mode);
+      // XMLTABLE, JSON_TABLE and the like: every column derives from the document expression,
+      // and their paths and filters test the document's values (`? (@ starts with "4111")`):
+      // everything that flows into them is computed on.
+      const lin = computing(ctx, () => walkExpr(body ?? null, scope, ctx, mode));
       const alias = (body?.alias as Alias | undefined)?.aliasname ?? '';
       const names: string[] = [];
       tableFuncColumns(body?.columns, names);

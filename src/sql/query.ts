@@ -83,6 +83,8 @@ export function addCtes(w: WithClause | undefined, scope: Scope, ctx: Ctx, mode:
         cols = combine(cols, right);
       }
       scope.ctes.set(cte.ctename, cols);
+      // UNION without ALL compares each new row with the rows so far.
+      if (!select.all) for (const col of cols) ctx.out.compute(col.lin);
       continue;
     }
     scope.ctes.set(cte.ctename, renameCols(analyseQuery(cte.ctequery, scope, ctx, mode), names));
@@ -195,6 +197,11 @@ export function analyseSelect(s: SelectStmt, parent: Scope | null, ctx: Ctx, mod
   if (s.op && s.op !== 'SETOP_NONE') {
     const left = s.larg ? analyseSelect(s.larg, scope, ctx, mode) : [];
     const right = s.rarg ? analyseSelect(s.rarg, scope, ctx, mode) : [];
+    // UNION removes duplicates and INTERSECT and EXCEPT (ALL or not) match rows: each compares
+    // the values of both sides, so whether a row survives answers "equal to the other side".
+    if (!(s.op === 'SETOP_UNION' && s.all)) {
+      for (const col of [...left, ...right]) ctx.out.compute(col.lin);
+    }
     const outputs = combine(left, right);
     orderBy(s.sortClause, outputs, scope, ctx);
     walkExpr([s.limitCount, s.limitOffset], scope, ctx, 'read');

@@ -393,3 +393,25 @@ describe('6. functions and views exposing statement text or files', () => {
     );
   });
 });
+
+describe('second review: comparisons hidden in table functions and set operations', () => {
+  it.each([
+    "SELECT c.id, jt.* FROM cards c, JSON_TABLE(jsonb_build_object('a', c.pan), '$' " +
+      `COLUMNS (a text PATH '$.a ? (@ starts with "4111")')) jt WHERE c.id <= 3`,
+    "SELECT count(*) FROM (SELECT id, pan FROM cards WHERE id <= 3 UNION SELECT 1, '4111111111111111') s WHERE s.id > 0",
+    "SELECT id FROM (SELECT id, pan FROM cards WHERE id = 3 INTERSECT SELECT 3, '378282246310005') s WHERE s.id > 0",
+    "SELECT id FROM (SELECT id, pan FROM cards WHERE id = 3 EXCEPT SELECT 3, '378282246310005') s WHERE s.id > 0",
+    "SELECT d FROM generate_series(0, 9) d, LATERAL (SELECT id, pan::varchar(2) FROM cards WHERE id = 3 INTERSECT SELECT 3, '3' || d) s WHERE s.id > 0",
+    'SELECT pan::varchar(6) FROM cards WHERE id = 1',
+  ])('%s', async (sql) => {
+    await refused(sql, 'computing on masked column public.cards.pan');
+  });
+
+  it('still lets UNION ALL pass values through, masked', async () => {
+    const result = await run([
+      'SELECT pan FROM cards WHERE id = 1 UNION ALL SELECT pan FROM cards WHERE id = 2',
+    ]);
+    expect(result.outcome, result.errors.join('; ')).toBe('rows');
+    expect(result.sent.toString('utf8')).toMatch(/\*{12}1111/);
+  });
+});

@@ -64,6 +64,19 @@ describe('columns.computed', () => {
     'SELECT pan FROM cards LIMIT (SELECT length(pan) FROM cards LIMIT 1)',
     'SELECT pan_text FROM cards, LATERAL (SELECT pan::int::text AS pan_text) s',
     'CALL proc(pan)', // no FROM: still a reference in a computation
+    // A second review: a JSON_TABLE path filter tests the document's values.
+    "SELECT jt.* FROM cards c, JSON_TABLE(jsonb_build_object('a', c.pan), '$' COLUMNS " +
+      '(a text PATH \'$.a ? (@ starts with "4111")\')) jt',
+    "SELECT x.* FROM cards c, XMLTABLE('/r' PASSING xmlelement(name r, c.pan) COLUMNS v text) x",
+    // ... set operations compare rows, and a length-limited cast keeps only a prefix.
+    "SELECT count(*) FROM (SELECT id, pan FROM cards UNION SELECT 1, '4111111111111111') s",
+    "SELECT id FROM (SELECT id, pan FROM cards INTERSECT SELECT 1, 'x') s",
+    "SELECT id FROM (SELECT id, pan FROM cards EXCEPT ALL SELECT 1, 'x') s",
+    "SELECT id FROM (SELECT id, pan FROM cards INTERSECT ALL SELECT 1, 'x') s",
+    'SELECT pan::varchar(4) FROM cards',
+    'SELECT CAST(pan AS char(3)) FROM cards',
+    'SELECT pan::char FROM cards', // char means char(1)
+    'WITH RECURSIVE r(p) AS (SELECT pan FROM cards UNION SELECT p FROM r) SELECT p FROM r',
   ];
   it.each(computing)('%s computes on cards.pan', (sql) => {
     const f = facts(sql.replace('CALL proc(pan)', 'CALL proc((SELECT pan FROM cards))'));
@@ -78,7 +91,7 @@ describe('columns.computed', () => {
     'SELECT * FROM cards',
     'SELECT c FROM cards c',
     'SELECT c.* FROM cards c',
-    'SELECT pan::text, pan::varchar(4), CAST(pan AS char(3)) FROM cards',
+    'SELECT pan::text, pan::varchar, CAST(pan AS bpchar) FROM cards',
     "SELECT 'card:' || pan || '' FROM cards",
     "SELECT concat(pan), concat_ws('-', pan, 'x') FROM cards",
     "SELECT COALESCE(pan, 'none') FROM cards",
@@ -93,7 +106,8 @@ describe('columns.computed', () => {
     'SELECT ARRAY(SELECT pan FROM cards)',
     'SELECT x FROM (SELECT pan AS x FROM cards) s',
     'WITH x AS (SELECT pan FROM cards) SELECT pan FROM x',
-    'SELECT pan FROM cards UNION SELECT pan FROM cards',
+    'SELECT pan FROM cards UNION ALL SELECT pan FROM cards',
+    'WITH RECURSIVE r(p) AS (SELECT pan FROM cards UNION ALL SELECT p FROM r) SELECT p FROM r',
     'SELECT (c).pan FROM cards c',
     'SELECT pan COLLATE "C" FROM cards',
     'UPDATE cards SET brand = brand WHERE id = 1 RETURNING pan',
