@@ -75,8 +75,9 @@ export async function startPgwarden(config: Config, logger?: Logger): Promise<Pg
   });
   // What has started, stopped in reverse order at close or when a later part fails to start.
   const stops: Array<() => unknown> = [() => trail.close()];
+  // Each stop runs once, however often close is called.
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => {});
+    for (const stop of stops.splice(0).reverse()) await Promise.resolve(stop()).catch(() => {});
   };
   try {
     return await assemble();
