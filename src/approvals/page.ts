@@ -9,7 +9,8 @@ export function approvalsPage(): string {
 <html lang="en"><head><meta charset="utf-8"><title>pgwarden approvals</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
 code{background:#f4f4f4;padding:.1rem .3rem;white-space:pre-wrap}button{margin-right:.3rem}
 #error{color:#a00}
 </style></head>
@@ -22,24 +23,37 @@ code{background:#f4f4f4;padding:.1rem .3rem;white-space:pre-wrap}button{margin-r
 <table id="pending"><thead><tr><th>Request</th><th>Requester</th><th>Statement</th>
 <th>Reason</th><th>Expires</th><th>Decide</th></tr></thead><tbody></tbody></table>
 <h2>Recent decisions</h2>
-<table id="recent"><thead><tr><th>Request</th><th>Requester</th><th>Status</th><th>By</th></tr></thead>
+<table id="recent"><thead><tr><th>Request</th><th>Requester</th><th>Status</th><th>By</th>
+</tr></thead>
 <tbody></tbody></table>
 <script>
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
 $('#token').value = sessionStorage.getItem('pgwarden-token') || '';
-$('#save').onclick = () => { sessionStorage.setItem('pgwarden-token', $('#token').value.trim()); load(); };
+$('#save').onclick = () => {
+  sessionStorage.setItem('pgwarden-token', $('#token').value.trim());
+  load();
+};
 async function api(path, options = {}) {
-  const headers = { authorization: 'Bearer ' + $('#token').value.trim(), 'content-type': 'application/json' };
+  const headers = {
+    authorization: 'Bearer ' + $('#token').value.trim(),
+    'content-type': 'application/json',
+  };
   const res = await fetch(path, { ...options, headers });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error || res.statusText);
   return body;
 }
 async function decide(id, verdict) {
-  const comment = prompt(verdict === 'approve' ? 'Comment for approval' : 'Reason for denial') ?? '';
-  try { await api('/v1/approvals/' + id + '/' + verdict, { method: 'POST', body: JSON.stringify({ comment }) }); $('#error').textContent = ''; }
-  catch (e) { $('#error').textContent = e.message; }
+  const ask = verdict === 'approve' ? 'Comment for approval' : 'Reason for denial';
+  const comment = prompt(ask) ?? '';
+  try {
+    const body = JSON.stringify({ comment });
+    await api('/v1/approvals/' + id + '/' + verdict, { method: 'POST', body });
+    $('#error').textContent = '';
+  } catch (e) {
+    $('#error').textContent = e.message;
+  }
   load();
 }
 async function load() {
@@ -56,9 +70,11 @@ async function load() {
       row.querySelector('.approve').onclick = () => decide(row.dataset.id, 'approve');
       row.querySelector('.deny').onclick = () => decide(row.dataset.id, 'deny');
     }
-    $('#recent tbody').innerHTML = approvals.filter((a) => a.status !== 'pending').slice(0, 20).map((a) =>
-      '<tr><td>' + esc(a.id) + '</td><td>' + esc(a.requester.subject) + '</td><td>' + esc(a.status) +
-      '</td><td>' + esc(a.verdicts.map((v) => v.approver).join(', ')) + '</td></tr>').join('');
+    const recent = approvals.filter((a) => a.status !== 'pending').slice(0, 20);
+    $('#recent tbody').innerHTML = recent.map((a) =>
+      '<tr><td>' + esc(a.id) + '</td><td>' + esc(a.requester.subject) + '</td><td>' +
+      esc(a.status) + '</td><td>' + esc(a.verdicts.map((v) => v.approver).join(', ')) +
+      '</td></tr>').join('');
   } catch (e) { $('#error').textContent = e.message; }
 }
 load();

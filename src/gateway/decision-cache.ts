@@ -49,8 +49,8 @@ export interface CacheEntry extends CacheContext {
 
 /**
  * Whether a decided statement may be reused for texts with other compared values. Refusals,
- * approvals (asked or given) and anything whose facts could hold a literal (LIMIT, COPY, named cursors or
- * prepared statements, settings) are always decided afresh.
+ * approvals (asked or given) and anything whose facts could hold a literal (LIMIT, COPY, named
+ * cursors or prepared statements, settings) are always decided afresh.
  */
 export function cacheable(statement: ExecutableStatement): boolean {
   const { facts, decision } = statement;

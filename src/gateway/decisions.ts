@@ -348,16 +348,11 @@ export class StatementDecider {
     }
     if (outcome.status === 'approved') return outcome.approvals;
     // Expiry reads like a statement timeout (57014); a person's denial is a refusal (42501).
+    const ids = `(request ${ticket.id}, decision ${decision.id})`;
     if (outcome.status === 'timeout') {
-      return {
-        code: '57014',
-        message: `statement refused: approval expired (request ${ticket.id}, decision ${decision.id})`,
-      };
+      return { code: '57014', message: `statement refused: approval expired ${ids}` };
     }
-    return {
-      code: '42501',
-      message: `statement refused: denied: ${outcome.reason} (request ${ticket.id}, decision ${decision.id})`,
-    };
+    return { code: '42501', message: `statement refused: denied: ${outcome.reason} ${ids}` };
   }
 
   private input(

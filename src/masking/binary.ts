@@ -1,8 +1,9 @@
 /**
- * Reading result values as text for the card-number backstop. PostgreSQL's binary send formats (extended protocol, format 1)
- * are decoded where a type can carry a card number in a form a byte scan would miss: `int8` is
- * eight big-endian bytes, `numeric` base-10000 digit words, `float8` an IEEE double (exact up to
- * 2^53, so every 15- and most 16-digit numbers), and arrays of those hold them as elements.
+ * Reading result values as text for the card-number backstop. PostgreSQL's binary send formats
+ * (extended protocol, format 1) are decoded where a type can carry a card number in a form a
+ * byte scan would miss: `int8` is eight big-endian bytes, `numeric` base-10000 digit words,
+ * `float8` an IEEE double (exact up to 2^53, so every 15- and most 16-digit numbers), and arrays
+ * of those hold them as elements.
  */
 
 /** Type OIDs whose text and binary forms are the same UTF-8 bytes (text, char, json, xml...). */

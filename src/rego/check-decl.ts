@@ -1,6 +1,7 @@
 /**
  * Declaration checks OPA makes at compile time: a var declared twice with `:=` in one body
- * ("var x assigned above"), `:=` to something that is not a var or a pattern, and, in Rego v1, `input` or `data` shadowed by a rule or a local.
+ * ("var x assigned above"), `:=` to something that is not a var or a pattern, and, in Rego v1,
+ * `input` or `data` shadowed by a rule or a local.
  */
 
 import type * as ast from './ast.js';

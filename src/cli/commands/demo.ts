@@ -45,7 +45,8 @@ export function registerDemo(program: Command): void {
 
 function banner(info: DemoInfo, stateDir: string): string {
   const { host, port, database, ca_file } = info.gateway;
-  const conn = `host=${host} port=${port} dbname=${database} sslmode=verify-full sslrootcert=${ca_file}`;
+  const conn =
+    `host=${host} port=${port} dbname=${database} ` + `sslmode=verify-full sslrootcert=${ca_file}`;
   const lines = [
     `pgwarden demo is running (state in ${stateDir}; Ctrl-C stops it)`,
     '',

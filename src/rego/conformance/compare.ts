@@ -141,7 +141,11 @@ function canonicalKey(key: string): string {
 
 /** Error messages that name the same failure in different OPA versions. */
 const SYNONYMS: readonly RegExp[] = [
-  /complete rules must not produce multiple outputs|produced conflicting values|var assignment conflict|conflicting rules?/i,
+  new RegExp(
+    'complete rules must not produce multiple outputs|produced conflicting values|' +
+      'var assignment conflict|conflicting rules?',
+    'i',
+  ),
   /functions must not produce multiple outputs|produced conflicting values for the same inputs/i,
   /object keys must be unique|object insert conflict|duplicate (object )?key/i,
   /could not find function|undefined function/i,
@@ -159,7 +163,9 @@ function judgeError(
   if (outcome.kind === 'results') {
     return {
       cause: 'missing_error',
-      reason: `want error ${expect.code ?? ''} ${JSON.stringify(expect.message ?? '')}, got a result`,
+      reason:
+        `want error ${expect.code ?? ''} ${JSON.stringify(expect.message ?? '')}, ` +
+        'got a result',
     };
   }
   const actual = outcome.kind === 'compile_error' ? outcome.messages.join('\n') : outcome.message;

@@ -99,7 +99,8 @@ export function buildQueryModule(
       ? `results := ${comprehension}`
       : // `with` modifies an expression, not a rule head; a one-element outer comprehension
         // carries it, and the executor unwraps that element.
-        `results := [__pgw_r | __pgw_r := ${comprehension} with input as ${formatValue(options.inputTerm)}]`;
+        `results := [__pgw_r | __pgw_r := ${comprehension} ` +
+        `with input as ${formatValue(options.inputTerm)}]`;
   return { module: `package ${QUERY_PACKAGE}\n\n${body}\n`, shape };
 }
 
@@ -190,8 +191,18 @@ interface Token {
 }
 
 function tokenize(text: string): Token[] {
-  const re =
-    /\s+|#[^\n]*|("(?:[^"\\]|\\.)*"|`[^`]*`)|(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([A-Za-z_]\w*)|(:=|==|!=|<=|>=|.)/gs;
+  // Skipped: blanks and comments. Captured: strings, numbers, names, punctuation.
+  const re = new RegExp(
+    [
+      String.raw`\s+`,
+      '#[^\\n]*',
+      String.raw`("(?:[^"\\]|\\.)*"|` + '`[^`]*`)',
+      String.raw`(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)`,
+      String.raw`([A-Za-z_]\w*)`,
+      '(:=|==|!=|<=|>=|.)',
+    ].join('|'),
+    'gs',
+  );
   const out: Token[] = [];
   for (const m of text.matchAll(re)) {
     if (m[1]) out.push({ text: m[1], kind: 'string' });
